@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The modules form a one-way stack:
+//   C shims (CZlib, CZstd, CSysShims) -> ByteStreams
+//   -> TarFormat (tar headers, pax, streaming reader/writer) and Compression (gzip, zstd, detection)
+//   -> CheckpointArchive (sections, v1 profiles, v2 encoder/decoder) -> Conformance (rules, validator)
+//   -> the thin CLI targets ckpt, ckpt-validate, ckpt-vectors.
+let package = Package(
+    name: "checkpoint-archive",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TarFormat", targets: ["TarFormat"]),
+        .library(name: "Compression", targets: ["Compression"]),
+        .library(name: "CheckpointArchive", targets: ["CheckpointArchive"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
+        .executable(name: "ckpt", targets: ["ckpt"]),
+        .executable(name: "ckpt-validate", targets: ["ckpt-validate"]),
+        .executable(name: "ckpt-vectors", targets: ["ckpt-vectors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C shims: system libraries and the few Linux calls Swift cannot see without _GNU_SOURCE.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "CSysShims", cSettings: [.define("_GNU_SOURCE")]),
+
+        // Byte sources and sinks over file descriptors and memory; knows nothing of tar or compression.
+        .target(name: "ByteStreams", dependencies: [
+            "CSysShims",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // Tar headers, pax records, the streaming reader and the pax writer; knows nothing of checkpoints.
+        .target(name: "TarFormat", dependencies: ["ByteStreams"]),
+        // gzip and zstd codecs and detection by magic bytes.
+        .target(name: "Compression", dependencies: ["ByteStreams", "CZlib", "CZstd"]),
+        // Checkpoint archives: sections, v1 profiles, v2 encoder/decoder, safe extraction, conversion.
+        .target(name: "CheckpointArchive", dependencies: ["TarFormat", "Compression", "ByteStreams"]),
+        // Requirement rules, the validator engine, reports and the vector manifest.
+        .target(name: "Conformance", dependencies: ["CheckpointArchive", "TarFormat", "Compression"]),
+
+        .executableTarget(name: "ckpt", dependencies: [
+            "CheckpointArchive", "TarFormat", "Compression", "ByteStreams",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ckpt-validate", dependencies: [
+            "Conformance",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ckpt-vectors", dependencies: [
+            "Conformance",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
+        .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
+        .testTarget(name: "SpecTests", dependencies: []),
+    ]
+)

@@ -1,0 +1,21 @@
+#ifndef CSYS_SHIMS_H
+#define CSYS_SHIMS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// copy_file_range(2) with explicit offsets; offsets < 0 mean "use and advance the file position".
+/// Returns bytes copied, or -1 with errno set.
+int64_t csys_copy_file_range(int fd_in, int64_t off_in, int fd_out, int64_t off_out, uint64_t len);
+
+/// ioctl(FICLONERANGE): share `len` bytes of `src_fd` at `src_off` into `dst_fd` at `dst_off`.
+/// Returns 0, or -1 with errno set (EOPNOTSUPP on file systems without reflink, EINVAL when unaligned).
+int csys_clone_range(int src_fd, uint64_t src_off, uint64_t len, int dst_fd, uint64_t dst_off);
+
+/// ioctl(FICLONE): share the whole of `src_fd` into `dst_fd`. Returns 0, or -1 with errno set.
+int csys_clone_file(int src_fd, int dst_fd);
+
+/// The errno of the calling thread (Swift's Glibc overlay hides it behind a computed property on some builds).
+int csys_errno(void);
+
+#endif

@@ -1,0 +1,23 @@
+#include "CSysShims.h"
+
+#include <errno.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int64_t csys_copy_file_range(int fd_in, int64_t off_in, int fd_out, int64_t off_out, uint64_t len) {
+    loff_t in = (loff_t)off_in, out = (loff_t)off_out;
+    return (int64_t)copy_file_range(fd_in, off_in < 0 ? NULL : &in, fd_out, off_out < 0 ? NULL : &out,
+                                    (size_t)len, 0);
+}
+
+int csys_clone_range(int src_fd, uint64_t src_off, uint64_t len, int dst_fd, uint64_t dst_off) {
+    struct file_clone_range range = {
+        .src_fd = src_fd, .src_offset = src_off, .src_length = len, .dest_offset = dst_off,
+    };
+    return ioctl(dst_fd, FICLONERANGE, &range);
+}
+
+int csys_clone_file(int src_fd, int dst_fd) { return ioctl(dst_fd, FICLONE, src_fd); }
+
+int csys_errno(void) { return errno; }

@@ -1,0 +1,342 @@
+import ByteStreams
+
+/// A streaming tar reader: yields each entry's header, then lets the caller read or skip its data.
+///
+/// It reads v7, ustar, pax (`x` and `g`), GNU (`L`, `K`, base-256, old sparse `S`) and star headers,
+/// and the pax sparse formats 0.0, 0.1 and 1.0. Unread data is skipped on the next call to `next()`,
+/// by seeking when the source allows it. Memory stays bounded by `TarLimits` whatever the archive says.
+public final class TarReader {
+    /// Where the bytes come from; its `position` is the offset in the uncompressed tar stream.
+    public let source: ByteSource
+    /// The limits enforced while reading.
+    public let limits: TarLimits
+    /// When true, pax global headers are also returned as entries of type `.paxGlobal` (as Go does).
+    public var yieldsGlobalHeaders = false
+    /// The pax global records seen so far, applied to every later entry (as POSIX and Python do).
+    public private(set) var globalRecords: [PaxRecord] = []
+    /// How the archive ended; nil until `next()` has returned nil.
+    public private(set) var end: TarEnd?
+    /// Number of entries returned so far.
+    public private(set) var entryCount = 0
+
+    private var remaining: Int64 = 0
+    private var padding: Int64 = 0
+    private var currentName: String?
+    private let block = UnsafeMutableRawBufferPointer.allocate(byteCount: HeaderBlock.size, alignment: 8)
+
+    /// Creates a reader positioned at the first header of `source`.
+    public init(source: ByteSource, limits: TarLimits = .default) {
+        self.source = source
+        self.limits = limits
+    }
+
+    deinit { block.deallocate() }
+
+    /// Bytes of the current entry's stored data not yet read.
+    public var remainingData: Int64 { remaining }
+
+    /// Reads the next entry's headers, skipping whatever is left of the current entry.
+    /// - Returns: the header, or nil at the end of the archive (then `end` says how it ended).
+    /// - Throws: `TarError` on truncation, corruption or an exceeded limit.
+    public func next() throws -> TarHeader? {
+        if end != nil { return nil }
+        try skipRest()
+        var local: [PaxRecord] = []
+        var longName: [UInt8]?
+        var longLink: [UInt8]?
+        var first: Int64?
+        while true {
+            let at = source.position
+            let got = try readBlock()
+            if got == 0 {
+                end = TarEnd(marker: .none, offset: at)
+                return nil
+            }
+            if got < HeaderBlock.size { throw TarError(.truncated, offset: at + Int64(got)) }
+            let raw = UnsafeRawBufferPointer(block)
+            if HeaderBlock.isZero(raw) { return try readEndMarker(at: at) }
+            try verifyChecksum(at: at)
+            var h: TarHeader
+            do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
+            if first == nil { first = at }
+            switch h.type {
+            case .paxExtended:
+                let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
+                do { local += try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
+                continue
+            case .paxGlobal:
+                let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
+                let records: [PaxRecord]
+                do { records = try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
+                for r in records {
+                    globalRecords.removeAll { $0.key == r.key }
+                    if !r.value.isEmpty { globalRecords.append(r) }
+                }
+                if yieldsGlobalHeaders {
+                    h.paxRecords = records
+                    h.format.insert(.pax)
+                    h.headerOffset = first ?? at
+                    h.dataOffset = source.position
+                    h.storedSize = 0
+                    return h
+                }
+                first = nil
+                continue
+            case .gnuLongName:
+                longName = try readLongName(size: h.size, at: at)
+                continue
+            case .gnuLongLink:
+                longLink = try readLongName(size: h.size, at: at)
+                continue
+            default:
+                break
+            }
+            h.headerOffset = first ?? at
+            try finishHeader(&h, records: globalRecords + local, longName: longName, longLink: longLink, at: at)
+            return h
+        }
+    }
+
+    /// Reads up to `maxCount` bytes of the current entry's stored data; empty at the end of the data.
+    /// For sparse entries this is the stored runs back to back; `TarHeader.sparse` maps them.
+    public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        guard remaining > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let chunk = try source.read(upTo: Int(min(Int64(maxCount), remaining)))
+        if chunk.isEmpty { throw TarError(.truncated, offset: source.position, entry: currentName) }
+        remaining -= Int64(chunk.count)
+        return chunk
+    }
+
+    /// Reads the current entry's remaining data into an array (bounded by `limit`).
+    public func readData(limit: Int64 = 1 << 30) throws -> [UInt8] {
+        guard remaining <= limit else {
+            throw TarError(.limitExceeded(limit: "data", value: remaining, maximum: limit), offset: source.position,
+                           entry: currentName)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(remaining))
+        while remaining > 0 { out.append(contentsOf: try read(upTo: 1 << 20)) }
+        return out
+    }
+
+    /// Reads to the end of the stream after the end-of-archive marker, recording trailing bytes.
+    /// - Returns: how the archive ended.
+    @discardableResult
+    public func finish() throws -> TarEnd {
+        while try next() != nil {}
+        guard var e = end else { throw TarError(.io("reader has no end"), offset: source.position) }
+        if e.marker == .twoZeroBlocks, e.trailingBytes == 0 {
+            while true {
+                let start = source.position
+                let chunk = try source.read(upTo: 1 << 20)
+                if chunk.isEmpty { break }
+                e.trailingBytes += Int64(chunk.count)
+                if e.firstTrailingGarbageOffset == nil, let i = chunk.firstIndex(where: { $0 != 0 }) {
+                    e.firstTrailingGarbageOffset = start + Int64(i)
+                }
+            }
+            end = e
+        }
+        return e
+    }
+
+    // MARK: - Steps of next()
+
+    private func readBlock() throws -> Int { try source.readFully(into: block) }
+
+    private func skipRest() throws {
+        let total = remaining + padding
+        guard total > 0 else { return }
+        let skipped = try source.skip(total)
+        remaining = 0
+        padding = 0
+        if skipped < total { throw TarError(.truncated, offset: source.position, entry: currentName) }
+    }
+
+    private func readEndMarker(at: Int64) throws -> TarHeader? {
+        let got = try readBlock()
+        let raw = UnsafeRawBufferPointer(block)
+        if got == 0 || (got < HeaderBlock.size && HeaderBlock.isZero(UnsafeRawBufferPointer(rebasing: raw[0..<got]))) {
+            end = TarEnd(marker: .oneZeroBlock, offset: at)
+            return nil
+        }
+        guard got == HeaderBlock.size, HeaderBlock.isZero(raw) else {
+            throw TarError(.garbageAfterZeroBlock, offset: at + Int64(HeaderBlock.size))
+        }
+        end = TarEnd(marker: .twoZeroBlocks, offset: at)
+        return nil
+    }
+
+    private func verifyChecksum(at: Int64) throws {
+        let raw = UnsafeRawBufferPointer(block)
+        guard let recorded = NumericFields.parseOctal(UnsafeRawBufferPointer(rebasing: raw[HeaderBlock.checksum])) else {
+            throw TarError(.invalidNumericField(field: "chksum"), offset: at)
+        }
+        let sums = HeaderBlock.checksums(raw)
+        guard recorded == sums.unsigned || recorded == sums.signed else {
+            throw TarError(.badChecksum(recorded: recorded, unsigned: sums.unsigned, signed: sums.signed), offset: at)
+        }
+    }
+
+    /// Reads the body of an extended header (pax, GNU long name) after checking its size against `limit`.
+    private func readExtended(size: Int64, limit: Int64, what: String, at: Int64) throws -> [UInt8] {
+        guard size <= limit else {
+            throw TarError(.limitExceeded(limit: what, value: size, maximum: limit), offset: at)
+        }
+        let body = try source.readBytes(Int(size))
+        guard body.count == Int(size) else { throw TarError(.truncated, offset: source.position) }
+        let pad = (512 - size % 512) % 512
+        guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
+        return body
+    }
+
+    private func readLongName(size: Int64, at: Int64) throws -> [UInt8] {
+        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength) + 1, what: "name length", at: at)
+        if let nul = body.firstIndex(of: 0) { body.removeSubrange(nul...) }
+        return body
+    }
+
+    /// Applies extended records and long names, decodes sparse maps and sets the data bookkeeping.
+    private func finishHeader(_ h: inout TarHeader, records: [PaxRecord], longName: [UInt8]?, longLink: [UInt8]?,
+                              at: Int64) throws {
+        var sparseName: [UInt8]?
+        do {
+            for r in records { try PaxApplier.apply(r, to: &h, sparseName: &sparseName) }
+        } catch { throw TarError(error, offset: at, entry: h.path) }
+        if !records.isEmpty { h.format.insert(.pax) }
+        if let n = sparseName { h.pathBytes = n }
+        if let n = longName { h.pathBytes = n }
+        if let n = longLink { h.linkBytes = n }
+        if h.type == .regularLegacy, h.pathBytes.last == 0x2F { h.type = .directory }
+        for (what, count) in [("name length", h.pathBytes.count), ("link name length", h.linkBytes.count)]
+        where count > limits.maxNameLength {
+            throw TarError(.limitExceeded(limit: what, value: Int64(count), maximum: Int64(limits.maxNameLength)),
+                           offset: at, entry: nil)
+        }
+        entryCount += 1
+        if entryCount > limits.maxEntryCount {
+            throw TarError(.limitExceeded(limit: "entry count", value: Int64(entryCount),
+                                          maximum: Int64(limits.maxEntryCount)), offset: at)
+        }
+        h.paxRecords = records
+        currentName = h.path
+        h.storedSize = h.type.isHeaderOnly ? 0 : h.size
+        if h.type == .gnuSparse {
+            try readOldGNUSparse(&h, at: at)
+        }
+        remaining = h.storedSize
+        padding = (512 - h.storedSize % 512) % 512
+        if h.type != .gnuSparse, let map = h.paxValue("GNU.sparse.major"), map == "1" {
+            try readPax10Sparse(&h, at: at)
+        } else if h.type != .gnuSparse, records.contains(where: { $0.key == "GNU.sparse.map" || $0.key == "GNU.sparse.offset" }) {
+            let segments: [SparseSegment]
+            do {
+                if let m = h.paxValue("GNU.sparse.map") {
+                    segments = try SparseMaps.pax01(m)
+                } else {
+                    segments = try SparseMaps.pax00(records)
+                }
+            } catch { throw TarError(error, offset: at, entry: h.path) }
+            try setSparse(&h, encoding: h.paxValue("GNU.sparse.map") != nil ? .pax01 : .pax00, segments: segments,
+                          realSizeKey: "GNU.sparse.size", at: at)
+        }
+        h.dataOffset = source.position
+    }
+
+    private func setSparse(_ h: inout TarHeader, encoding: SparseInfo.Encoding, segments: [SparseSegment],
+                           realSizeKey: String, at: Int64) throws {
+        guard segments.count <= limits.maxSparseSegments else {
+            throw TarError(.limitExceeded(limit: "sparse segments", value: Int64(segments.count),
+                                          maximum: Int64(limits.maxSparseSegments)), offset: at, entry: h.path)
+        }
+        guard let real = h.paxValue(realSizeKey).flatMap({ Int64($0) }) else {
+            throw TarError(.invalidPaxValue(key: realSizeKey), offset: at, entry: h.path)
+        }
+        do { try SparseMaps.validate(segments, realSize: real, stored: remaining) } catch {
+            throw TarError(error, offset: at, entry: h.path)
+        }
+        h.sparse = SparseInfo(encoding: encoding, segments: segments, realSize: real)
+        h.size = real
+    }
+
+    /// Old GNU sparse: 4 segments in the header, more in extension blocks, real size at offset 483.
+    private func readOldGNUSparse(_ h: inout TarHeader, at: Int64) throws {
+        let raw = UnsafeRawBufferPointer(block)
+        var segments: [SparseSegment]
+        let real: Int64
+        do {
+            segments = try SparseMaps.oldGNUEntries(UnsafeRawBufferPointer(rebasing: raw[HeaderBlock.gnuSparse]))
+            real = try HeaderBlock.number(raw, HeaderBlock.gnuRealSize, field: "realsize")
+        } catch { throw TarError(error, offset: at, entry: h.path) }
+        var extended = raw[HeaderBlock.gnuIsExtended] != 0
+        while extended {
+            let blockAt = source.position
+            guard try readBlock() == HeaderBlock.size else { throw TarError(.truncated, offset: source.position) }
+            let ext = UnsafeRawBufferPointer(block)
+            do { segments += try SparseMaps.oldGNUEntries(UnsafeRawBufferPointer(rebasing: ext[0..<504])) } catch {
+                throw TarError(error, offset: blockAt, entry: h.path)
+            }
+            guard segments.count <= limits.maxSparseSegments else {
+                throw TarError(.limitExceeded(limit: "sparse segments", value: Int64(segments.count),
+                                              maximum: Int64(limits.maxSparseSegments)), offset: blockAt, entry: h.path)
+            }
+            extended = ext[504] != 0
+        }
+        do { try SparseMaps.validate(segments, realSize: real, stored: h.storedSize) } catch {
+            throw TarError(error, offset: at, entry: h.path)
+        }
+        h.sparse = SparseInfo(encoding: .oldGNU, segments: segments, realSize: real)
+        h.size = real
+    }
+
+    /// pax 1.0 sparse: the map is decimal text in whole blocks at the start of the data.
+    private func readPax10Sparse(_ h: inout TarHeader, at: Int64) throws {
+        var numbers: [Int64] = []
+        var expected: Int? = nil
+        var current: Int64 = 0
+        var digits = 0
+        var consumed: Int64 = 0
+        while expected == nil || numbers.count < expected! {
+            guard consumed + 512 <= limits.maxSparseMapSize else {
+                throw TarError(.limitExceeded(limit: "sparse map size", value: consumed + 512,
+                                              maximum: limits.maxSparseMapSize), offset: at, entry: h.path)
+            }
+            guard remaining >= 512 else {
+                throw TarError(.invalidSparseMap(reason: "map runs past the entry's data"), offset: at, entry: h.path)
+            }
+            guard try readBlock() == HeaderBlock.size else { throw TarError(.truncated, offset: source.position) }
+            remaining -= 512
+            consumed += 512
+            for byte in UnsafeRawBufferPointer(block) {
+                if let e = expected, numbers.count >= e { break }
+                if byte == 0x0A {
+                    guard digits > 0 else {
+                        throw TarError(.invalidSparseMap(reason: "empty number in map"), offset: at, entry: h.path)
+                    }
+                    numbers.append(current)
+                    if numbers.count == 1 {
+                        guard current <= Int64(limits.maxSparseSegments) else {
+                            throw TarError(.limitExceeded(limit: "sparse segments", value: current,
+                                                          maximum: Int64(limits.maxSparseSegments)),
+                                           offset: at, entry: h.path)
+                        }
+                        expected = 1 + 2 * Int(current)
+                    }
+                    current = 0
+                    digits = 0
+                } else if byte >= 0x30, byte <= 0x39, digits < 18 {
+                    current = current * 10 + Int64(byte - 0x30)
+                    digits += 1
+                } else {
+                    throw TarError(.invalidSparseMap(reason: "map holds a byte that is not a digit"), offset: at,
+                                   entry: h.path)
+                }
+            }
+        }
+        h.storedSize = remaining
+        let segments: [SparseSegment]
+        do { segments = try SparseMaps.pax10(numbers: numbers) } catch { throw TarError(error, offset: at, entry: h.path) }
+        try setSparse(&h, encoding: .pax10, segments: segments, realSizeKey: "GNU.sparse.realsize", at: at)
+        padding = (512 - (remaining + consumed) % 512) % 512
+    }
+}
