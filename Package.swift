@@ -55,8 +55,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
-        .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt"],
+        // Shared helpers of the test targets: running real tools, temporary directories, product paths.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "TestSupport"]),
+        .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
         .testTarget(name: "SpecTests", dependencies: []),

@@ -45,16 +45,24 @@ public final class TarReader {
         var longName: [UInt8]?
         var longLink: [UInt8]?
         var first: Int64?
+        var pending = false  // an extended header was read and promises an entry
         while true {
             let at = source.position
             let got = try readBlock()
+            // Extended headers (pax `x`, GNU `L`/`K`) promise an entry: ending before it is truncation.
             if got == 0 {
+                if pending { throw TarError(.truncated, offset: at) }
                 end = TarEnd(marker: .none, offset: at)
                 return nil
             }
             if got < HeaderBlock.size { throw TarError(.truncated, offset: at + Int64(got)) }
             let raw = UnsafeRawBufferPointer(block)
-            if HeaderBlock.isZero(raw) { return try readEndMarker(at: at) }
+            if HeaderBlock.isZero(raw) {
+                if pending {
+                    throw TarError(.invalidHeader(reason: "extended header not followed by an entry"), offset: at)
+                }
+                return try readEndMarker(at: at)
+            }
             try verifyChecksum(at: at)
             var h: TarHeader
             do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
@@ -63,6 +71,7 @@ public final class TarReader {
             case .paxExtended:
                 let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
                 do { local += try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
+                pending = true
                 continue
             case .paxGlobal:
                 let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
@@ -84,9 +93,11 @@ public final class TarReader {
                 continue
             case .gnuLongName:
                 longName = try readLongName(size: h.size, at: at)
+                pending = true
                 continue
             case .gnuLongLink:
                 longLink = try readLongName(size: h.size, at: at)
+                pending = true
                 continue
             default:
                 break

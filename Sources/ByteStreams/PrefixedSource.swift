@@ -1,0 +1,50 @@
+/// A `ByteSource` that first replays bytes already read from another source, then continues with it.
+///
+/// This is how a reader peeks at the start of a stream (for example to recognise a compression format
+/// by its magic bytes) without losing those bytes: it reads a few bytes from `inner`, wraps `inner` in a
+/// `PrefixedSource` carrying them, and hands the wrapper on. Both `read` and `skip` go to `inner` once the
+/// prefix is used up, so a seekable file stays seekable.
+///
+/// `position` is reported in `inner`'s terms: the prefix is taken to be the bytes that were just read
+/// from `inner`, so before anything is consumed `position == inner.position - prefix.count`.
+public final class PrefixedSource: ByteSource {
+    /// The source read from once the prefix is used up.
+    public let inner: ByteSource
+    private let prefix: UnsafeMutableRawBufferPointer
+    private var prefixOffset = 0
+
+    /// Replays `prefix`, then reads from `inner`.
+    /// - Parameters:
+    ///   - prefix: the bytes most recently read from `inner`, in order.
+    ///   - inner: the source they came from.
+    public init<C: Collection>(prefix: C, inner: ByteSource) where C.Element == UInt8 {
+        self.inner = inner
+        self.prefix = .allocate(byteCount: prefix.count, alignment: 16)
+        _ = self.prefix.initializeMemory(as: UInt8.self, from: prefix)
+    }
+
+    deinit { prefix.deallocate() }
+
+    /// The number of prefix bytes not yet handed out.
+    public var remainingPrefixCount: Int { prefix.count - prefixOffset }
+
+    public var position: Int64 { inner.position - Int64(remainingPrefixCount) }
+
+    public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        guard maxCount > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        if prefixOffset < prefix.count {
+            let n = min(maxCount, prefix.count - prefixOffset)
+            defer { prefixOffset += n }
+            return UnsafeRawBufferPointer(rebasing: prefix[prefixOffset..<(prefixOffset + n)])
+        }
+        return try inner.read(upTo: maxCount)
+    }
+
+    public func skip(_ count: Int64) throws -> Int64 {
+        guard count > 0 else { return 0 }
+        let fromPrefix = min(count, Int64(remainingPrefixCount))
+        prefixOffset += Int(fromPrefix)
+        if fromPrefix == count { return count }
+        return fromPrefix + (try inner.skip(count - fromPrefix))
+    }
+}

@@ -1,0 +1,60 @@
+import ByteStreams
+
+/// A `ByteSource` that yields the decompressed bytes of a compressed inner source.
+///
+/// `position` counts decompressed bytes consumed (read or skipped); `compressedPosition` is how far the
+/// decoder has consumed its inner source, in the inner source's `position` terms, for error messages and
+/// progress reports. `skip` decompresses and discards.
+///
+/// Decoders hand out data they have verified as far as the format allows; when an error is found, bytes
+/// decoded before it are handed out first and the error is thrown by the next call, and from then on by
+/// every call.
+public protocol DecompressingSource: ByteSource {
+    /// The format being decoded.
+    var format: CompressionFormat { get }
+    /// The offset in the inner source of the next compressed byte the decoder will consume.
+    var compressedPosition: Int64 { get }
+    /// The limits this decoder enforces.
+    var limits: DecompressionLimits { get }
+}
+
+/// The decompressed bytes a decoder has produced and not yet handed out.
+struct DecodedBuffer {
+    let storage: UnsafeMutableRawBufferPointer
+    var start = 0
+    var end = 0
+
+    init(capacity: Int) {
+        storage = .allocate(byteCount: max(capacity, 64), alignment: 64)
+    }
+
+    func deallocate() { storage.deallocate() }
+
+    var capacity: Int { storage.count }
+    var isEmpty: Bool { start == end }
+    var available: Int { end - start }
+
+    /// Where the decoder writes next time; call `reset()` first.
+    var base: UnsafeMutableRawPointer {
+        storage.baseAddress!  // allocated with at least 64 bytes, so never nil
+    }
+
+    mutating func reset() { start = 0; end = 0 }
+
+    /// Hands out up to `maxCount` bytes.
+    mutating func take(_ maxCount: Int) -> UnsafeRawBufferPointer {
+        let n = min(maxCount, end - start)
+        defer { start += n }
+        return UnsafeRawBufferPointer(rebasing: storage[start..<(start + n)])
+    }
+
+    /// Drops up to `count` bytes; returns how many were dropped.
+    mutating func drop(_ count: Int64) -> Int {
+        let n = Int(min(count, Int64(end - start)))
+        start += n
+        return n
+    }
+}
+
+/// The empty buffer returned at end of stream.
+var endOfStream: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
