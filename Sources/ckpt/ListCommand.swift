@@ -25,6 +25,9 @@ extension Ckpt {
         @Flag(name: [.short, .long], help: "Print mode, owner, size and time like tar -tv.")
         var long = false
 
+        @Flag(help: "Report on standard error how many bytes were read from the input and the time taken.")
+        var stats = false
+
         @Option(help: "Refuse pax extended headers larger than this many bytes.")
         var maxPaxHeader: Int64 = TarLimits.default.maxPaxHeaderSize
 
@@ -32,7 +35,15 @@ extension Ckpt {
         var maxEntries: Int = TarLimits.default.maxEntryCount
 
         func run() throws {
+            let started = ContinuousClock.now
             let input = try InputArchive(path: archive)
+            defer {
+                if stats {
+                    let elapsed = ContinuousClock.now - started
+                    printError("ckpt: stats: read \(input.file.storageBytesRead) bytes from the input, "
+                               + "decoded \(input.stream.position) bytes of tar stream in \(elapsed)")
+                }
+            }
             var limits = TarLimits.default
             limits.maxPaxHeaderSize = maxPaxHeader
             limits.maxEntryCount = maxEntries

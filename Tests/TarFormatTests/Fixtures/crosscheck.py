@@ -11,6 +11,11 @@ For each archive in OUTDIR/index.json: runs pylist.py and `gotar list`
   * features in index.json that the Python listing contradicts.
 Exit status 1 if any unexpected difference was found. --json prints a machine
 readable summary instead of text.
+
+crosscheck.py --quirks QDIR [GOTAR]
+  runs both listers over the archives in QDIR/quirks.json (make-quirks.py) and
+  checks that Python and Go agree exactly where "agree" is true and differ
+  where it is false; prints both outputs for the differing ones.
 """
 import json
 import os
@@ -49,7 +54,41 @@ def feature_checks(a, py, path):
     return problems
 
 
+def normalised_go(go):
+    out = []
+    for g in go:
+        g = dict(g)
+        if g.get("type") == "dir" and g["path"].endswith("/"):
+            g["path"] = g["path"].rstrip("/") or g["path"]
+        out.append(g)
+    return out
+
+
+def quirks(qdir, gotar):
+    doc = json.load(open(os.path.join(qdir, "quirks.json"), encoding="utf-8"))
+    bad = False
+    for q in doc["quirks"]:
+        path = os.path.join(qdir, q["file"])
+        rc1, py, e1 = jsonl([sys.executable, os.path.join(HERE, "pylist.py"), path])
+        rc2, go, e2 = jsonl([gotar, "list", path])
+        same = rc1 == rc2 and py == normalised_go(go)
+        ok = same == q["agree"]
+        bad |= not ok
+        print("%-40s %s (agree expected=%s observed=%s)" % (q["file"], "OK" if ok else "UNEXPECTED", q["agree"], same))
+        if not same or not ok:
+            print("    py rc=%d %s" % (rc1, e1.strip().splitlines()[-1] if e1.strip() else ""))
+            for r in py:
+                print("      " + json.dumps(r, ensure_ascii=True))
+            print("    go rc=%d %s" % (rc2, e2.strip()))
+            for r in go:
+                print("      " + json.dumps(r, ensure_ascii=True))
+    return 1 if bad else 0
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "--quirks":
+        qdir = argv[2]
+        return quirks(qdir, argv[3] if len(argv) > 3 else os.path.join(qdir, "..", "bin", "gotar"))
     as_json = "--json" in argv
     argv = [x for x in argv if x != "--json"]
     if len(argv) not in (2, 3):
@@ -94,6 +133,27 @@ def main(argv):
         rep["features"] = feature_checks(a, py, path)
         if rep["py_vs_go"] or rep["index"] or rep["tools"] or rep["features"]:
             bad = True
+        summary.append(rep)
+    for c in index.get("compressed", []):
+        rep = {"file": c["file"], "py_vs_go": [], "dir_slash": 0, "index": [], "tools": [], "features": []}
+        src = os.path.join(outdir, c["source"])
+        _, ref, _ = jsonl([sys.executable, os.path.join(HERE, "pylist.py"), src])
+        path = os.path.join(outdir, c["file"])
+        if c["compression"] == "gzip":
+            rc1, py, e1 = jsonl([sys.executable, os.path.join(HERE, "pylist.py"), path])
+            rc2, go, e2 = jsonl([gotar, "list", path])
+            if rc1 or py != ref:
+                rep["py_vs_go"].append("pylist on %s differs from its source (rc %d %s)" % (c["compression"], rc1, e1.strip()))
+            if rc2 or normalised_go(go) != ref:
+                rep["py_vs_go"].append("gotar on %s differs from its source (rc %d %s)" % (c["compression"], rc2, e2.strip()))
+        t = subprocess.run([os.path.join(HERE, "tools-list.sh"), path], capture_output=True)
+        lines = t.stdout.decode("utf-8", "surrogateescape").splitlines()
+        names = [r["path"] for r in ref]
+        for tool in ("gnutar", "bsdtar"):
+            got = [l[len(tool) + 1:] for l in lines if l.startswith(tool + ":")]
+            if got != names:
+                rep["tools"].append("%s -t on %s differs from the source listing" % (tool, c["compression"]))
+        bad |= bool(rep["py_vs_go"] or rep["tools"])
         summary.append(rep)
     if as_json:
         json.dump(summary, sys.stdout, indent=1, ensure_ascii=False)

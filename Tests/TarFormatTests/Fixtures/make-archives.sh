@@ -84,8 +84,8 @@ python3 "$lib" pywrite pax "$src" "$work/list-full" "$out/python-pax.tar"
 specs+=(python-gnu.tar:python:gnu:full python-pax.tar:python:pax:full)
 
 # Go archive/tar
-"$gotar" write --format pax --uname ckptuser --gname ckptgroup "$src/tree" "$out/go-pax.tar"
-"$gotar" write --format gnu --uname ckptuser --gname ckptgroup "$src/tree" "$out/go-gnu.tar"
+"$gotar" write --format pax --uid 1000 --gid 1000 --uname ckptuser --gname ckptgroup "$src/tree" "$out/go-pax.tar"
+"$gotar" write --format gnu --uid 1000 --gid 1000 --uname ckptuser --gname ckptgroup "$src/tree" "$out/go-gnu.tar"
 specs+=(go-pax.tar:go:pax:full go-gnu.tar:go:gnu:full)
 
 # 9 GiB logical sparse file (only ~8 KiB of data is stored)
@@ -97,4 +97,12 @@ specs+=(big-sparse-gnutar-posix.tar:gnutar:big-posix:big
         big-sparse-python-pax.tar:python:big-pax:big)
 
 python3 "$lib" index "$out" "$src" "$work/bigsrc" "${specs[@]}"
+
+# compressed copies of one archive (listed under "compressed" in index.json)
+mkdir -p "$out/compressed"
+gzip -n -9 -c "$out/gnutar-posix.tar" >"$out/compressed/gnutar-posix.tar.gz"
+zstd -q -19 -f -c "$out/gnutar-posix.tar" >"$out/compressed/gnutar-posix.tar.zst"
+
+# hand-crafted edge cases (separate index: quirks/quirks.json)
+python3 "$here/make-quirks.py" "$out/quirks"
 echo "make-archives: wrote $(ls "$out"/*.tar | wc -l) archives and index.json to $out" >&2

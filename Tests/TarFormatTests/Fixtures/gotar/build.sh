@@ -10,4 +10,4 @@ mkdir -p "$(dirname "$out")"
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 cd "$here"
 GOCACHE=${GOCACHE:-$tmp/cache} GOPATH=${GOPATH:-$tmp/gopath} GOFLAGS=-mod=mod \
-  GOPROXY=off GO111MODULE=on CGO_ENABLED=0 go build -trimpath -o "$out" .
+  GOPROXY=off GO111MODULE=on CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$out" .

@@ -1,13 +1,14 @@
 // gotar: Go archive/tar reference writer and lister for the tar differential tests.
 //
-//	gotar write --format pax|gnu [--uname NAME] [--gname NAME] SRC OUT
+//	gotar write --format pax|gnu [--uid N] [--gid N] [--uname NAME] [--gname NAME] SRC OUT
 //	    Writes OUT, a tar of directory SRC. Member names are base(SRC)/relpath,
 //	    directories end in "/". The walk is filepath.WalkDir (entries sorted by
 //	    byte order). Headers come from tar.FileInfoHeader; atime/ctime are
 //	    cleared so output is deterministic; hard links are detected by
 //	    (dev, inode); user.* xattrs of regular files and directories are stored
 //	    as PAXRecords SCHILY.xattr.* (pax only; gnu cannot carry them).
-//	    --uname/--gname override the names looked up from /etc/passwd, group.
+//	    --uid/--gid/--uname/--gname override the values from stat and the
+//	    names looked up in /etc/passwd and /etc/group.
 //
 //	gotar list [--sha256] ARCHIVE
 //	    Prints one JSON object per member (JSON Lines) with the keys
@@ -55,11 +56,13 @@ func main() {
 		format := fsFlags.String("format", "pax", "pax or gnu")
 		uname := fsFlags.String("uname", "", "override uname")
 		gname := fsFlags.String("gname", "", "override gname")
+		uid := fsFlags.Int("uid", -1, "override uid")
+		gid := fsFlags.Int("gid", -1, "override gid")
 		fsFlags.Parse(os.Args[2:])
 		if fsFlags.NArg() != 2 {
 			usage()
 		}
-		if err := write(*format, *uname, *gname, fsFlags.Arg(0), fsFlags.Arg(1)); err != nil {
+		if err := write(*format, *uname, *gname, *uid, *gid, fsFlags.Arg(0), fsFlags.Arg(1)); err != nil {
 			fmt.Fprintln(os.Stderr, "gotar write:", err)
 			os.Exit(1)
 		}
@@ -82,7 +85,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gotar write --format pax|gnu [--uname N] [--gname N] SRC OUT\n       gotar list [--sha256] ARCHIVE")
+	fmt.Fprintln(os.Stderr, "usage: gotar write --format pax|gnu [--uid N] [--gid N] [--uname N] [--gname N] SRC OUT\n       gotar list [--sha256] ARCHIVE")
 	os.Exit(2)
 }
 
@@ -112,7 +115,7 @@ func userXattrs(path string) (map[string]string, error) {
 	return out, nil
 }
 
-func write(format, uname, gname, src, out string) error {
+func write(format, uname, gname string, uid, gid int, src, out string) error {
 	var tf tar.Format
 	switch format {
 	case "pax":
@@ -171,6 +174,12 @@ func write(format, uname, gname, src, out string) error {
 		}
 		if gname != "" {
 			hdr.Gname = gname
+		}
+		if uid >= 0 {
+			hdr.Uid = uid
+		}
+		if gid >= 0 {
+			hdr.Gid = gid
 		}
 		st, _ := fi.Sys().(*syscall.Stat_t)
 		if fi.Mode().IsRegular() && st != nil && st.Nlink > 1 {
