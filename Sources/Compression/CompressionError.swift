@@ -18,6 +18,8 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
     case trailingGarbage(CompressionFormat, compressedOffset: Int64)
     /// A zstd frame needs a larger window (history buffer) than `DecompressionLimits.maxWindowLog` allows.
     case windowTooLarge(windowSize: UInt64, maxWindowLog: Int, compressedOffset: Int64)
+    /// A zstd frame needs a dictionary (a non-zero Dictionary_ID); dictionaries are not supported.
+    case dictionaryRequired(dictionaryID: UInt32, compressedOffset: Int64)
     /// The stream decompresses to more than `DecompressionLimits.maxOutputBytes` bytes.
     case outputLimitExceeded(CompressionFormat, limit: Int64, compressedOffset: Int64)
     /// Decompressed size over compressed size went above `DecompressionLimits.maxExpansionRatio`.
@@ -37,7 +39,7 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
              let .outputLimitExceeded(f, _, _), let .expansionRatioExceeded(f, _, _, _, _),
              let .library(f, _, _), let .invalidLevel(f, _, _), let .writeAfterFinish(f):
             return f
-        case .windowTooLarge:
+        case .windowTooLarge, .dictionaryRequired:
             return .zstd
         }
     }
@@ -46,7 +48,8 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
     public var compressedOffset: Int64? {
         switch self {
         case let .corrupt(_, offset, _), let .truncated(_, offset, _), let .trailingGarbage(_, offset),
-             let .windowTooLarge(_, _, offset), let .outputLimitExceeded(_, _, offset),
+             let .windowTooLarge(_, _, offset), let .dictionaryRequired(_, offset),
+             let .outputLimitExceeded(_, _, offset),
              let .expansionRatioExceeded(_, _, _, offset, _):
             return offset
         case .unsupported, .library, .invalidLevel, .writeAfterFinish:
@@ -67,6 +70,8 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .windowTooLarge(window, maxLog, offset):
             return "zstd: frame at compressed offset \(offset) needs a \(Self.bytes(window)) window, "
                 + "more than the limit of \(Self.bytes(UInt64(1) << UInt64(maxLog))) (window log \(maxLog))"
+        case let .dictionaryRequired(id, offset):
+            return "zstd: frame at compressed offset \(offset) needs dictionary \(id); dictionaries are not supported"
         case let .outputLimitExceeded(f, limit, offset):
             return "\(f): decompressed data exceeds the limit of \(limit) bytes "
                 + "(at compressed offset \(offset))"

@@ -33,6 +33,14 @@ public struct DecompressionLimits: Sendable, Equatable {
     /// zstd's default limits: a window of at most 128 MiB and no bound on output.
     public static let `default` = DecompressionLimits()
 
+    /// A budget of `ratio` times the whole compressed size (CKA-SEC-019's default is 1024), for when that
+    /// size is known up front (a regular file). Saturates instead of overflowing.
+    public static func budget(compressedSize: Int64, ratio: Int64 = 1024,
+                              maxWindowLog: Int = 27) -> DecompressionLimits {
+        let (product, overflow) = max(compressedSize, 0).multipliedReportingOverflow(by: max(ratio, 0))
+        return DecompressionLimits(maxWindowLog: maxWindowLog, maxOutputBytes: overflow ? Int64.max : product)
+    }
+
     /// `maxWindowLog` clamped to what libzstd accepts (10...31).
     var effectiveWindowLog: Int { min(max(maxWindowLog, 10), 31) }
 }
@@ -53,8 +61,9 @@ struct OutputLimiter {
     /// exceeding it is noticed, never more than `capacity`.
     func allowance(capacity: Int) -> Int {
         guard let max = limits.maxOutputBytes else { return capacity }
-        let left = max &- produced &+ 1
-        return left <= 0 ? 1 : Int(min(Int64(capacity), left))
+        let (left, overflow) = max.subtractingReportingOverflow(produced)
+        if overflow || left < 0 { return 1 }
+        return left >= Int64(capacity) ? capacity : Int(left) + 1
     }
 
     /// Records `count` newly produced bytes and throws if a limit is now exceeded.

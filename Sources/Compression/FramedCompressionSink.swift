@@ -45,6 +45,7 @@ public final class PassthroughSink: FramedCompressionSink {
     }
 
     public var format: CompressionFormat { .none }
+    /// Bytes passed through so far.
     public var position: Int64 { inner.position - startPosition }
     public var compressedPosition: Int64 { inner.position }
 

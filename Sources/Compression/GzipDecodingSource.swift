@@ -20,6 +20,7 @@ public final class GzipDecodingSource: DecompressingSource {
 
     public let limits: DecompressionLimits
     public var format: CompressionFormat { .gzip }
+    /// Decompressed bytes consumed (read or skipped) so far.
     public private(set) var position: Int64 = 0
     /// The number of gzip members decoded completely so far.
     public private(set) var memberCount = 0
@@ -41,8 +42,9 @@ public final class GzipDecodingSource: DecompressingSource {
                 inputBufferSize: Int = defaultInputBufferSize,
                 outputBufferSize: Int = defaultOutputBufferSize) throws {
         self.limits = limits
-        input = CompressedInput(source: inner, capacity: inputBufferSize)
-        output = DecodedBuffer(capacity: outputBufferSize)
+        // zlib counts in 32 bits: keep the buffers well below 4 GiB.
+        input = CompressedInput(source: inner, capacity: min(inputBufferSize, 1 << 30))
+        output = DecodedBuffer(capacity: min(outputBufferSize, 1 << 30))
         limiter = OutputLimiter(limits: limits, format: .gzip)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())

@@ -3,8 +3,11 @@ import CZlib
 
 /// Compresses what is written to it as gzip (zlib deflate, 32 KiB window) into an inner `ByteSink`.
 ///
-/// Output is deterministic for given input, level and `endFrame()` calls: the gzip header has no file
-/// name and modification time 0. Each `endFrame()` closes a gzip member; see `FramedCompressionSink`.
+/// Output is deterministic for given input, level and `endFrame()` calls. Every member header is the
+/// 10 bytes `1f 8b 08 00 00 00 00 00 00 ff`: deflate, no flags (no file name, comment or header CRC),
+/// modification time 0, extra flags 0 and OS 255 "unknown" (the deterministic header of CKA-CMP-011; zlib
+/// would otherwise write its OS code and a level-dependent XFL). Each `endFrame()` closes a gzip member;
+/// see `FramedCompressionSink`.
 public final class GzipEncodingSink: FramedCompressionSink {
     /// The levels zlib accepts: 0 (stored) to 9 (best).
     public static let levels = 0...9
@@ -16,11 +19,16 @@ public final class GzipEncodingSink: FramedCompressionSink {
     /// The compression level.
     public let level: Int
     public var format: CompressionFormat { .gzip }
+    /// Uncompressed bytes accepted so far.
     public private(set) var position: Int64 = 0
     public private(set) var frameCount = 0
     public var compressedPosition: Int64 { inner.position }
 
     private let stream: UnsafeMutablePointer<z_stream>
+    /// The header fields zlib writes (OS 255); zlib keeps a pointer to it until the header is written.
+    private let header: UnsafeMutablePointer<gz_header>
+    /// Compressed bytes of the current member produced so far (to find its XFL byte, offset 8).
+    private var memberBytesOut = 0
     private let outBuffer: UnsafeMutableRawBufferPointer
     private var memberOpen = false
     private var unflushed = false
@@ -50,13 +58,22 @@ public final class GzipEncodingSink: FramedCompressionSink {
             stream.deallocate()
             throw CompressionError.library(.gzip, code: Int(rc), message: message)
         }
-        outBuffer = .allocate(byteCount: max(outputBufferSize, 4096), alignment: 64)
+        header = .allocate(capacity: 1)
+        header.initialize(to: gz_header())
+        header.pointee.os = 255
+        outBuffer = .allocate(byteCount: min(max(outputBufferSize, 4096), 1 << 30), alignment: 64)
+        let headerRC = deflateSetHeader(stream, header)
+        guard headerRC == Z_OK else {
+            throw CompressionError.library(.gzip, code: Int(headerRC), message: "deflateSetHeader failed")
+        }
     }
 
     deinit {
         deflateEnd(stream)
         stream.deinitialize(count: 1)
         stream.deallocate()
+        header.deinitialize(count: 1)
+        header.deallocate()
         outBuffer.deallocate()
     }
 
@@ -103,8 +120,13 @@ public final class GzipEncodingSink: FramedCompressionSink {
 
     private func endMember() throws {
         try run(Z_FINISH)
-        let rc = deflateReset(stream)
-        guard rc == Z_OK else { throw fail(CompressionError.library(.gzip, code: Int(rc), message: "deflateReset failed")) }
+        // deflateReset forgets the header fields: set them again for the next member.
+        var rc = deflateReset(stream)
+        if rc == Z_OK { rc = deflateSetHeader(stream, header) }
+        guard rc == Z_OK else {
+            throw fail(CompressionError.library(.gzip, code: Int(rc), message: "deflateReset failed"))
+        }
+        memberBytesOut = 0
         memberOpen = false
         unflushed = false
         frameCount += 1
@@ -122,6 +144,10 @@ public final class GzipEncodingSink: FramedCompressionSink {
                 throw fail(CompressionError.library(.gzip, code: Int(rc), message: message))
             }
             let produced = capacity - Int(stream.pointee.avail_out)
+            if memberBytesOut <= 8 && memberBytesOut + produced > 8 {
+                outBuffer[8 - memberBytesOut] = 0  // XFL: zlib sets 2 or 4 depending on the level
+            }
+            memberBytesOut += produced
             if produced > 0 {
                 do {
                     try inner.write(UnsafeRawBufferPointer(rebasing: outBuffer[0..<produced]))

@@ -6,6 +6,8 @@ import CZstd
 /// - Several frames one after another decode as one stream; skippable frames are skipped. `frameCount`
 ///   and `skippableFrameCount` tell how many of each were seen.
 /// - Content checksums and recorded content sizes are verified by libzstd.
+/// - A frame that needs a dictionary throws `CompressionError.dictionaryRequired` (dictionaries are not
+///   supported; a Dictionary_ID field holding 0 is fine).
 /// - A frame whose window exceeds `DecompressionLimits.maxWindowLog` throws
 ///   `CompressionError.windowTooLarge` naming the window, before any memory is allocated for it.
 /// - Bytes after a frame that do not start another frame throw `CompressionError.trailingGarbage`.
@@ -22,6 +24,7 @@ public final class ZstdDecodingSource: DecompressingSource {
 
     public let limits: DecompressionLimits
     public var format: CompressionFormat { .zstd }
+    /// Decompressed bytes consumed (read or skipped) so far.
     public private(set) var position: Int64 = 0
     /// The number of data frames decoded completely so far.
     public private(set) var frameCount = 0
@@ -56,8 +59,8 @@ public final class ZstdDecodingSource: DecompressingSource {
         }
         self.context = context
         self.limits = limits
-        input = CompressedInput(source: inner, capacity: inputBufferSize)
-        output = DecodedBuffer(capacity: outputBufferSize)
+        input = CompressedInput(source: inner, capacity: min(inputBufferSize, 1 << 30))
+        output = DecodedBuffer(capacity: min(outputBufferSize, 1 << 30))
         limiter = OutputLimiter(limits: limits, format: .zstd)
     }
 
@@ -168,6 +171,10 @@ public final class ZstdDecodingSource: DecompressingSource {
         guard let size = ZstdFrameHeader.size(of: input.bytes), try input.ensure(size),
               let header = ZstdFrameHeader.parse(input.bytes)
         else { throw truncatedError() }
+        if header.dictionaryID != 0 {
+            throw CompressionError.dictionaryRequired(dictionaryID: header.dictionaryID,
+                                                      compressedOffset: input.offset)
+        }
         let maxWindow = UInt64(1) << UInt64(limits.effectiveWindowLog)
         if header.kind == .frame && header.windowSize > maxWindow {
             throw CompressionError.windowTooLarge(windowSize: header.windowSize,

@@ -17,6 +17,7 @@ public final class ZstdEncodingSink: FramedCompressionSink {
     /// The compression level.
     public let level: Int
     public var format: CompressionFormat { .zstd }
+    /// Uncompressed bytes accepted so far.
     public private(set) var position: Int64 = 0
     public private(set) var frameCount = 0
     public var compressedPosition: Int64 { inner.position }

@@ -18,6 +18,8 @@ struct ZstdFrameHeader: Equatable {
     let windowSize: UInt64
     /// The decompressed size if the frame records it.
     let contentSize: UInt64?
+    /// The dictionary the frame needs, 0 for none.
+    var dictionaryID: UInt32 = 0
 
     /// The 4-byte little-endian magic number at the start of `bytes`, if there are 4 bytes.
     static func magic(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
@@ -68,7 +70,10 @@ struct ZstdFrameHeader: Equatable {
             let base = UInt64(1) << windowLog
             windowSize = base + (base / 8) * UInt64(window & 7)
         }
-        offset += [0, 1, 2, 4][Int(descriptor & 3)]
+        let dictionaryIDSize = [0, 1, 2, 4][Int(descriptor & 3)]
+        var dictionaryID: UInt32 = 0
+        for i in 0..<dictionaryIDSize { dictionaryID |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
+        offset += dictionaryIDSize
         let contentSizeSize = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
         var contentSize: UInt64?
         if contentSizeSize > 0 {
@@ -78,6 +83,7 @@ struct ZstdFrameHeader: Equatable {
             contentSize = value
         }
         if singleSegment { windowSize = contentSize ?? 0 }
-        return ZstdFrameHeader(kind: .frame, windowSize: max(windowSize, 1 << 10), contentSize: contentSize)
+        return ZstdFrameHeader(kind: .frame, windowSize: max(windowSize, 1 << 10), contentSize: contentSize,
+                               dictionaryID: dictionaryID)
     }
 }

@@ -141,4 +141,44 @@ final class FramingTests: XCTestCase {
             }
         }
     }
+
+    /// The locators of CKA-FRM-003/004, written straight to the inner sink after the last frame, read as an
+    /// empty gzip member or a skippable zstd frame, by us and by the CLIs.
+    func testLocatorAfterTheLastFrame() throws {
+        let payload = Array("CKAINDEX".utf8) + [UInt8](repeating: 0x11, count: 24)
+        let gzipLocator: [UInt8] = [0x1F, 0x8B, 0x08, 0x04, 0, 0, 0, 0, 0x00, 0xFF, 0x24, 0x00, 0x43, 0x4B, 0x20, 0x00]
+            + payload + [0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]
+        let zstdLocator: [UInt8] = [0x5E, 0x2A, 0x4D, 0x18, 0x20, 0, 0, 0] + payload
+        XCTAssertEqual(gzipLocator.count, 58)
+        XCTAssertEqual(zstdLocator.count, 40)
+        for (format, locator) in [(CompressionFormat.gzip, gzipLocator), (.zstd, zstdLocator)] {
+            let sink = MemorySink()
+            let encoder = try format.makeEncoder(sink)
+            try encoder.write(Array(data[0..<100_000]))
+            try encoder.endFrame()
+            try encoder.write(Array(data[100_000...]))
+            try encoder.endFrame()
+            let locatorOffset = encoder.compressedPosition
+            try sink.write(locator)  // all compressed bytes are in the sink after endFrame()
+            try encoder.finish()     // adds nothing: no frame is open
+            XCTAssertEqual(sink.position, locatorOffset + Int64(locator.count))
+            XCTAssertEqual(Array(sink.bytes.suffix(locator.count)), locator)
+
+            if format == .gzip {
+                let decoder = try GzipDecodingSource(MemorySource(sink.bytes))
+                XCTAssertEqual(try decoder.readAll(), data)
+                XCTAssertEqual(decoder.memberCount, 3)
+                XCTAssertEqual(try Tool.filter("pigz", ["-dc"], sink.bytes), data)
+            } else {
+                let decoder = try ZstdDecodingSource(MemorySource(sink.bytes))
+                XCTAssertEqual(try decoder.readAll(), data)
+                XCTAssertEqual(decoder.frameCount, 2)
+                XCTAssertEqual(decoder.skippableFrameCount, 1)
+            }
+            let tool = format == .gzip ? "gzip" : "zstd"
+            XCTAssertEqual(try Tool.filter(tool, ["-q", "-dc"], sink.bytes), data, tool)
+            // The locator alone is a valid (empty) stream.
+            XCTAssertEqual(try Codec.decode(locator).1, [])
+        }
+    }
 }

@@ -71,7 +71,9 @@ final class InteropTests: XCTestCase {
 
     func testPigzOutput() throws {
         let data = TestData.compressible(3 << 20, seed: 21) + TestData.random(1 << 20, seed: 22)
-        for arguments in [["-c", "-p", "2"], ["-c", "-p", "2", "-b", "128"], ["-c", "-i", "-p", "2"], ["-c", "-9", "-p", "1"]] {
+        let variants = [["-c", "-p", "2"], ["-c", "-p", "2", "-b", "128"], ["-c", "-i", "-p", "2"],
+                        ["-c", "-9", "-p", "1"]]
+        for arguments in variants {
             let compressed = try Tool.filter("pigz", arguments, data)
             XCTAssertEqual(try Codec.decode(compressed).1, data, "pigz \(arguments)")
         }

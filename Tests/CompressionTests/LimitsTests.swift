@@ -21,7 +21,8 @@ final class LimitsTests: XCTestCase {
         let error = assertCompressionError(try Codec.decode(compressed, limits: .init(maxWindowLog: 20)))
         XCTAssertEqual(error, .windowTooLarge(windowSize: 2 << 20, maxWindowLog: 20, compressedOffset: 0))
         XCTAssertEqual(error?.description,
-                       "zstd: frame at compressed offset 0 needs a 2 MiB window, more than the limit of 1 MiB (window log 20)")
+                       "zstd: frame at compressed offset 0 needs a 2 MiB window, "
+                           + "more than the limit of 1 MiB (window log 20)")
         XCTAssertEqual(try Codec.decode(compressed, limits: .init(maxWindowLog: 21)).1, data)
 
         // A very low limit on a CLI stream with a known size (a single-segment frame: window = content size).
@@ -131,6 +132,20 @@ final class LimitsTests: XCTestCase {
             let growth = peakResidentBytes() - before
             XCTAssertLessThan(growth, 48 << 20, "\(format): peak RSS grew by \(growth) bytes")
         }
+    }
+
+    func testBudgetFromCompressedSize() throws {
+        let data = TestData.compressible(1 << 20)
+        let compressed = try Codec.encode(.zstd, data)
+        let tight = DecompressionLimits.budget(compressedSize: Int64(compressed.count), ratio: 2)
+        XCTAssertEqual(tight.maxOutputBytes, Int64(compressed.count) * 2)
+        XCTAssertEqual(assertCompressionError(try Codec.decode(compressed, limits: tight))?.format, .zstd)
+        XCTAssertEqual(try Codec.decode(compressed, limits: .budget(compressedSize: Int64(compressed.count))).1, data)
+        // Saturates instead of overflowing, and a limit of Int64.max does not get in the way.
+        let huge = DecompressionLimits.budget(compressedSize: .max, ratio: 1024)
+        XCTAssertEqual(huge.maxOutputBytes, .max)
+        XCTAssertEqual(try Codec.decode(compressed, limits: huge).1, data)
+        XCTAssertEqual(try Codec.decode(Codec.encode(.gzip, data), limits: huge).1, data)
     }
 
     func testLimitDescriptions() {

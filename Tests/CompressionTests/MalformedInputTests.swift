@@ -41,7 +41,7 @@ final class MalformedInputTests: XCTestCase {
                 XCTAssertEqual(error, .truncated(format, compressedOffset: Int64(cut),
                                                  decompressedOffset: error.decompressedOffsetForTests),
                                "\(format) cut at \(cut)")
-                XCTAssertTrue(delivered.elementsEqual(data.prefix(delivered.count)), "\(format) cut at \(cut)")
+                XCTAssertTrue(delivered == Array(data[0..<min(delivered.count, data.count)]), "\(format) cut at \(cut)")
                 // The error sticks.
                 XCTAssertEqual(assertCompressionError(try source.read(upTo: 10)), error)
                 XCTAssertEqual(assertCompressionError(try source.skip(10)), error)
@@ -165,6 +165,28 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertNotNil(assertCompressionError(try Codec.decode(zst)))
     }
 
+    /// CKA-CMP-008: a frame that needs a dictionary is refused by name; an explicit dictionary ID 0 is fine.
+    func testZstdDictionaryIDs() throws {
+        let plain = try Codec.encode(.zstd, data)
+        XCTAssertEqual(plain[4], 0x04, "checksum flag only: no content size, no dictionary ID, windowed")
+        func withDictionaryID(_ id: UInt8) -> [UInt8] {
+            var frame = plain
+            frame[4] |= 0x01  // Dictionary_ID_flag 1: a 1-byte ID after the window descriptor
+            frame.insert(id, at: 6)
+            return frame
+        }
+        XCTAssertEqual(try Codec.decode(withDictionaryID(0)).1, data)
+        let error = assertCompressionError(try Codec.decode(withDictionaryID(7)))
+        XCTAssertEqual(error, .dictionaryRequired(dictionaryID: 7, compressedOffset: 0))
+        XCTAssertEqual(error?.description,
+                       "zstd: frame at compressed offset 0 needs dictionary 7; dictionaries are not supported")
+        // In a second frame, after the first one's data.
+        let decoder = try ZstdDecodingSource(MemorySource(plain + withDictionaryID(200)))
+        XCTAssertEqual(try decoder.readBytes(data.count), data)
+        XCTAssertEqual(assertCompressionError(try decoder.read(upTo: 1)),
+                       .dictionaryRequired(dictionaryID: 200, compressedOffset: Int64(plain.count)))
+    }
+
     /// Random mutations of valid streams: any outcome but a crash or a hang; output stays bounded.
     func testRandomMutationsNeverCrash() throws {
         let small = TestData.compressible(20_000, seed: 61)
@@ -203,7 +225,8 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertEqual(CompressionError.corrupt(.gzip, compressedOffset: 7, message: "invalid block type").description,
                        "gzip: corrupt data at compressed offset 7: invalid block type")
         XCTAssertEqual(CompressionError.unsupported(.bzip2).description, "unsupported compression: bzip2")
-        XCTAssertEqual(CompressionError.truncated(.gzip, compressedOffset: 5, decompressedOffset: 0).compressedOffset, 5)
+        XCTAssertEqual(CompressionError.trailingGarbage(.gzip, compressedOffset: 5).compressedOffset, 5)
+        XCTAssertNil(CompressionError.unsupported(.xz).compressedOffset)
     }
 }
 

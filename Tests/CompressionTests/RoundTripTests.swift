@@ -69,9 +69,29 @@ final class RoundTripTests: XCTestCase {
         for format in [CompressionFormat.gzip, .zstd] {
             XCTAssertEqual(try Codec.encode(format, data), try Codec.encode(format, data, writeSize: 777))
         }
-        // gzip header: magic, deflate, no flags, mtime 0.
-        let gz = try Codec.encode(.gzip, data)
-        XCTAssertEqual(Array(gz[0..<8]), [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0])
+    }
+
+    /// CKA-CMP-011: every member starts `1f 8b 08 00 | 00 00 00 00 | 00 ff` whatever the level.
+    func testGzipMemberHeadersAreTheDeterministicOnes() throws {
+        let expected: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF]
+        let data = TestData.compressible(100_000)
+        for level in GzipEncodingSink.levels {
+            let sink = MemorySink()
+            let encoder = try GzipEncodingSink(inner: sink, level: level, outputBufferSize: 4096)
+            var memberStarts: [Int] = []
+            for part in [data, [], Array(data[0..<10]), []] + [data] {
+                memberStarts.append(Int(encoder.compressedPosition))
+                try encoder.write(part)
+                try encoder.endFrame()
+            }
+            try encoder.finish()
+            XCTAssertEqual(encoder.frameCount, 3)
+            for start in Set(memberStarts) {
+                XCTAssertEqual(Array(sink.bytes[start..<(start + 10)]), expected, "level \(level) member at \(start)")
+            }
+            XCTAssertEqual(try Codec.decode(sink.bytes).1, data + data[0..<10] + data)
+        }
+        XCTAssertEqual(Array(try Codec.encode(.gzip, []).prefix(10)), expected)
     }
 
     func testEmptyStreamIsOneValidMemberOrFrame() throws {

@@ -61,7 +61,9 @@ enum Codec {
             var left = count
             while left > 0 {
                 let n = min(left, writeSize)
-                try data.withUnsafeBytes { try encoder.write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
+                try data.withUnsafeBytes {
+                    try encoder.write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)]))
+                }
                 offset += n
                 left -= n
             }
