@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C shims: system libraries and the few Linux calls Swift cannot see without _GNU_SOURCE.
@@ -38,7 +39,11 @@ let package = Package(
         // gzip and zstd codecs and detection by magic bytes.
         .target(name: "Compression", dependencies: ["ByteStreams", "CZlib", "CZstd"]),
         // Checkpoint archives: sections, v1 profiles, v2 encoder/decoder, safe extraction, conversion.
-        .target(name: "CheckpointArchive", dependencies: ["TarFormat", "Compression", "ByteStreams"]),
+        .target(name: "CheckpointArchive", dependencies: [
+            "TarFormat", "Compression", "ByteStreams", "CSysShims",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // Requirement rules, the validator engine, reports and the vector manifest.
         .target(name: "Conformance", dependencies: ["CheckpointArchive", "TarFormat", "Compression"]),
 
@@ -62,5 +67,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
         .testTarget(name: "SpecTests", dependencies: []),
+        .testTarget(name: "CheckpointArchiveTests", dependencies: [
+            "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport",
+        ]),
     ]
 )

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/fs.h>
+#include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -21,3 +22,5 @@ int csys_clone_range(int src_fd, uint64_t src_off, uint64_t len, int dst_fd, uin
 int csys_clone_file(int src_fd, int dst_fd) { return ioctl(dst_fd, FICLONE, src_fd); }
 
 int csys_errno(void) { return errno; }
+
+uint64_t csys_makedev(uint32_t major, uint32_t minor) { return (uint64_t)makedev(major, minor); }

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 /// copy_file_range(2) with explicit offsets; offsets < 0 mean "use and advance the file position".
 /// Returns bytes copied, or -1 with errno set.
@@ -17,5 +18,8 @@ int csys_clone_file(int src_fd, int dst_fd);
 
 /// The errno of the calling thread (Swift's Glibc overlay hides it behind a computed property on some builds).
 int csys_errno(void);
+
+/// makedev(3) (a macro in C): the device number of a major/minor pair.
+uint64_t csys_makedev(uint32_t major, uint32_t minor);
 
 #endif
