@@ -11,10 +11,12 @@ enum HeaderEncoder {
                 let n = min(bytes.count, range.count)
                 for i in 0..<n { b[range.lowerBound + i] = bytes[i] }
             }
+            // A value that does not fit its field goes into the pax record of the same name and the field
+            // holds 0 (never base-256, which strict ustar readers reject).
             func number(_ v: Int64, _ range: Range<Int>, key: String?) {
                 let field = UnsafeMutableRawBufferPointer(rebasing: b[range])
                 if !NumericFields.formatOctal(v, into: field) {
-                    NumericFields.formatBase256(v, into: field)
+                    _ = NumericFields.formatOctal(0, into: field)
                     if let key { records[key] = PaxRecord(key: key, value: String(v)) }
                 }
             }
@@ -37,10 +39,9 @@ enum HeaderEncoder {
             if needsPax(gname, width: 31) { records["gname"] = PaxRecord(key: "gname", value: gname) }
             put(UTF8Cut.prefix(uname, maxBytes: 31), HeaderBlock.uname)
             put(UTF8Cut.prefix(gname, maxBytes: 31), HeaderBlock.gname)
-            if h.type == .characterDevice || h.type == .blockDevice {
-                number(h.devMajor, HeaderBlock.devmajor, key: "SCHILY.devmajor")
-                number(h.devMinor, HeaderBlock.devminor, key: "SCHILY.devminor")
-            }
+            let isDevice = h.type == .characterDevice || h.type == .blockDevice
+            number(isDevice ? h.devMajor : 0, HeaderBlock.devmajor, key: "SCHILY.devmajor")
+            number(isDevice ? h.devMinor : 0, HeaderBlock.devminor, key: "SCHILY.devminor")
             for x in h.xattrs {
                 let key = "SCHILY.xattr." + x.name
                 records[key] = PaxRecord(key: key, value: x.value)
@@ -59,32 +60,22 @@ enum HeaderEncoder {
     }
 }
 
-/// The alignment padding record: sized so that the entry's data starts at a multiple of the alignment.
+/// The alignment padding record of CKA-ALN-004: sized so that the entry's data starts at a multiple of the
+/// alignment in the uncompressed stream.
 enum PaddingRecord {
-    /// Returns `records` plus a padding record such that, with the pax header at `headerAt`, the data
-    /// (after the `x` block, the padded record body and the entry's own block) lands on `alignment`.
-    static func pad(_ records: [PaxRecord], key: String, headerAt: Int64, alignment: Int64) -> [PaxRecord] {
-        let base = records.reduce(0) { $0 + $1.encoded.count }
-        let minimalPad = PaxRecord(key: key, value: []).encoded.count
-        // The body occupies k blocks; the data then starts at headerAt + 512 + 512k + 512.
-        var k = Int64((base + minimalPad + 511) / 512)
-        while true {
-            while (headerAt + 1024 + 512 * k) % alignment != 0 { k += 1 }
-            let target = Int(512 * k) - base
-            // A value length whose record is exactly `target` bytes; a few targets have none (the length
-            // prefix gains a digit), and then the next aligned block count is tried.
-            var v = target - minimalPad
-            while v >= 0 {
-                let n = PaxRecord(key: key, value: [UInt8](repeating: 0x30, count: v)).encoded.count
-                if n == target {
-                    var out = records
-                    out.append(PaxRecord(key: key, value: [UInt8](repeating: 0x30, count: v)))
-                    return out.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-                }
-                if n < target { break }
-                v -= 1
-            }
-            k += 1
-        }
+    /// The smallest padding record (`13 CKA.pad=x\n` for the default key).
+    static func minimumLength(key: String) -> Int { 2 + 1 + key.utf8.count + 1 + 1 + 1 }
+
+    /// The pax data size S and the padding record for an entry whose headers start at `headerAt`, whose other
+    /// records take `otherLength` bytes: S is the smallest s0 + k*A with S >= L + minimum, where
+    /// s0 = (A - (O + 1024) mod A) mod A. Returns nil when S would exceed `maxSize` (CKA-ALN-005).
+    static func make(key: String, otherLength: Int, headerAt: Int64, alignment: Int64,
+                     maxSize: Int64 = 1 << 20) -> PaxRecord.Encoded? {
+        let s0 = (alignment - (headerAt + 1024) % alignment) % alignment
+        var size = s0
+        let needed = Int64(otherLength + minimumLength(key: key))
+        if size < needed { size += ((needed - size + alignment - 1) / alignment) * alignment }
+        guard size <= maxSize else { return nil }
+        return PaxRecord.Encoded(key: key, filler: 0x78, totalLength: Int(size) - otherLength)
     }
 }

@@ -33,6 +33,29 @@ public struct PaxRecord: Hashable, Sendable {
     }
 }
 
+extension PaxRecord {
+    /// A record encoded to an exact total length by repeating a filler byte as its value (the padding record).
+    struct Encoded {
+        let key: String
+        let bytes: [UInt8]
+
+        /// A record `"<len> <key>=<filler...>\n"` of exactly `totalLength` bytes; the length prefix uses as many
+        /// digits as `totalLength` has, so every length from the minimum up is reachable.
+        init(key: String, filler: UInt8, totalLength: Int) {
+            let digits = String(totalLength).utf8.count
+            let valueLength = totalLength - digits - 1 - key.utf8.count - 1 - 1
+            var out = Array(String(totalLength).utf8)
+            out.append(0x20)
+            out.append(contentsOf: key.utf8)
+            out.append(0x3D)
+            out.append(contentsOf: [UInt8](repeating: filler, count: max(valueLength, 0)))
+            out.append(0x0A)
+            self.key = key
+            bytes = out
+        }
+    }
+}
+
 /// Parsing of a pax extended header body into records, strictly (as Python's tarfile and Go do).
 enum PaxParser {
     /// Parses every record in `body`.

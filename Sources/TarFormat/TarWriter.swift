@@ -21,8 +21,8 @@ public struct TarWriterOptions: Sendable {
 
     /// When set, every entry's mtime, owner and group are replaced by these (atime/ctime are never written).
     public var deterministic: Deterministic?
-    /// When set (a power of two, a multiple of 512, at most 1 MiB), each non-empty regular file's data
-    /// starts at a multiple of it in the uncompressed stream, by a padding record in its pax header.
+    /// When set (a power of two from 512 to 1 MiB), the data of each regular file of at least that size starts
+    /// at a multiple of it in the uncompressed stream, by a padding record in its pax header (CKA-ALN-002..005).
     public var alignment: Int?
     /// The pax key of the padding record; readers ignore unknown keys.
     public var paddingKey: String = "CKA.pad"
@@ -90,13 +90,16 @@ public final class TarWriter {
         if h.type.isHeaderOnly { h.size = 0 }
 
         var block = [UInt8](repeating: 0, count: HeaderBlock.size)
-        var records = try HeaderEncoder.encode(h, into: &block)
+        let records = try HeaderEncoder.encode(h, into: &block)
         let dataSize = h.size
-        if let a = options.alignment, h.type.isRegularFile, dataSize > 0 {
-            records = PaddingRecord.pad(records, key: options.paddingKey, headerAt: offset, alignment: Int64(a))
+        var padRecord: PaxRecord.Encoded?
+        if let a = options.alignment, h.type.isRegularFile, dataSize >= Int64(a) {
+            let other = records.reduce(0) { $0 + $1.encoded.count }
+            padRecord = PaddingRecord.make(key: options.paddingKey, otherLength: other, headerAt: offset,
+                                         alignment: Int64(a))
         }
-        if !records.isEmpty {
-            try writePaxHeader(records, for: h)
+        if !records.isEmpty || padRecord != nil {
+            try writePaxHeader(records, padding: padRecord, for: h)
         }
         try sink.write(block)
         remaining = dataSize
@@ -151,10 +154,14 @@ public final class TarWriter {
         padding = 0
     }
 
-    private func writePaxHeader(_ records: [PaxRecord], for h: TarHeader) throws {
-        var body: [UInt8] = []
-        for r in records { body += r.encoded }
-        var x = TarHeader(path: "", type: .paxExtended, size: Int64(body.count), mode: 0o644, mtime: h.mtime)
+    /// Writes the `x` header: records in byte order of their keys, the padding record among them.
+    private func writePaxHeader(_ records: [PaxRecord], padding: PaxRecord.Encoded?, for h: TarHeader) throws {
+        var encoded = records.map { (key: $0.key, bytes: $0.encoded) }
+        if let padding { encoded.append((key: padding.key, bytes: padding.bytes)) }
+        encoded.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let body = encoded.flatMap(\.bytes)
+        var x = TarHeader(path: "", type: .paxExtended, size: Int64(body.count), mode: 0o644,
+                          mtime: options.deterministic != nil ? TarTime(seconds: 0) : h.mtime)
         x.pathBytes = PaxHeaderName.name(for: h.pathBytes)
         var block = [UInt8](repeating: 0, count: HeaderBlock.size)
         _ = try HeaderEncoder.encode(x, into: &block)
@@ -172,7 +179,7 @@ enum PaxHeaderName {
         var p = path
         while p.count > 1, p.last == 0x2F { p.removeLast() }
         let slash = p.lastIndex(of: 0x2F)
-        var full: [UInt8] = []
+        var full: [UInt8] = [0x2E, 0x2F]  // "./" when the name has no directory part (CKA-V2-049)
         var base = p
         if let slash {
             full = Array(p[...slash])

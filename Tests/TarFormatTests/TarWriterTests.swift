@@ -79,7 +79,7 @@ final class TarWriterTests: XCTestCase {
         }
     }
 
-    func testLargeNumbersUsePaxAndBase256() throws {
+    func testLargeNumbersUsePaxRecords() throws {
         var h = TarHeader(path: "late", mtime: TarTime(seconds: 1 << 34))
         h.uid = 1 << 40
         let bytes = try Archives.make([(h, [])])
@@ -87,9 +87,9 @@ final class TarWriterTests: XCTestCase {
         XCTAssertEqual(back.mtime.seconds, 1 << 34)
         XCTAssertEqual(back.uid, 1 << 40)
         XCTAssertEqual(back.paxValue("uid"), String(1 << 40))
-        // The ustar field itself is base-256, so GNU-style readers that skip pax agree.
+        // The ustar field holds 0, never base-256 (CKA-TAR-014, CKA-TAR-015).
         let header = Array(bytes[1024..<1536])  // after the x header and its one-block body
-        XCTAssertEqual(header[108] & 0x80, 0x80)
+        XCTAssertEqual(Array(header[108..<116]), Array("0000000\0".utf8))
     }
 
     func testAlignmentPlacesEveryFileOnTheBoundary() throws {
@@ -104,27 +104,37 @@ final class TarWriterTests: XCTestCase {
             XCTAssertEqual(back.count, entries.count)
             for ((h, data), (_, want)) in zip(back, entries) {
                 XCTAssertEqual(data, want, h.path)
-                if h.type.isRegularFile, h.size > 0 {
+                if h.type.isRegularFile, h.size >= alignment {
                     XCTAssertEqual(h.dataOffset % Int64(alignment), 0, "\(h.path) at \(h.dataOffset) / \(alignment)")
-                    XCTAssertNotNil(h.paxValue("CKA.pad"))
+                    XCTAssertEqual(h.paxRecords.filter { $0.key == "CKA.pad" }.count, 1)
+                    XCTAssertTrue(h.paxValue("CKA.pad")!.allSatisfy { $0 == "x" })
+                } else {
+                    XCTAssertNil(h.paxValue("CKA.pad"), "\(h.path) is smaller than the alignment")
                 }
             }
         }
     }
 
     func testPaddingRecordExactSizes() {
-        // Every header offset in a range of blocks gets an exact-sized record (including the points where
-        // the record's length prefix gains a digit).
-        for base in [0, 30, 90, 400, 480, 1000] {
-            let records = base == 0 ? [] : [PaxRecord(key: "path", value: [UInt8](repeating: 0x70, count: base))]
-            for blockIndex in 0..<64 {
+        // Every entry offset and record length gives a record of exactly the computed length (including the
+        // lengths where the record's length prefix gains a digit), and the data lands on the boundary.
+        for other in [0, 30, 86, 87, 88, 400, 480, 985, 1000, 4090] {
+            for blockIndex in 0..<16 {
                 let at = Int64(blockIndex * 512)
-                let padded = PaddingRecord.pad(records, key: "CKA.pad", headerAt: at, alignment: 4096)
-                let body = padded.reduce(0) { $0 + $1.encoded.count }
-                XCTAssertEqual(body % 512, 0, "base \(base) at \(at)")
-                XCTAssertEqual((at + 1024 + Int64(body)) % 4096, 0, "base \(base) at \(at)")
+                guard let pad = PaddingRecord.make(key: "CKA.pad", otherLength: other, headerAt: at, alignment: 4096)
+                else { return XCTFail("no padding for \(other) at \(at)") }
+                let size = other + pad.bytes.count
+                XCTAssertEqual(size % 512, 0, "other \(other) at \(at)")
+                XCTAssertEqual((at + 1024 + Int64(size)) % 4096, 0, "other \(other) at \(at)")
+                XCTAssertGreaterThanOrEqual(pad.bytes.count, 13)
+                XCTAssertEqual(try? PaxParser.parse(pad.bytes).first?.key, "CKA.pad", "record parses")
             }
         }
+        // The specification's example: A = 4096, O = 20480, no other record: S = 3072.
+        XCTAssertEqual(PaddingRecord.make(key: "CKA.pad", otherLength: 0, headerAt: 20480, alignment: 4096)?.bytes.count,
+                       3072)
+        // CKA-ALN-005: above 1 MiB of pax data the entry is not aligned.
+        XCTAssertNil(PaddingRecord.make(key: "CKA.pad", otherLength: 1_048_000, headerAt: 0, alignment: 1 << 20))
     }
 
     func testInvalidAlignmentAndMisuseAreRefused() throws {
@@ -142,7 +152,7 @@ final class TarWriterTests: XCTestCase {
     func testPaxHeaderNames() {
         XCTAssertEqual(String(decoding: PaxHeaderName.name(for: Array("a/b/c.txt".utf8)), as: UTF8.self),
                        "a/b/PaxHeaders/c.txt")
-        XCTAssertEqual(String(decoding: PaxHeaderName.name(for: Array("dir/".utf8)), as: UTF8.self), "PaxHeaders/dir")
+        XCTAssertEqual(String(decoding: PaxHeaderName.name(for: Array("dir/".utf8)), as: UTF8.self), "./PaxHeaders/dir")
         let long = PaxHeaderName.name(for: Array((String(repeating: "é", count: 80)).utf8))
         XCTAssertLessThanOrEqual(long.count, 100)
         XCTAssertNotNil(String(validating: long, as: UTF8.self), "cut on a character boundary")
