@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: []),
         .testTarget(name: "CheckpointArchiveTests", dependencies: [
             "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport",
-        ]),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["Fixtures"]),
     ]
 )

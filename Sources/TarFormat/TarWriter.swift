@@ -146,6 +146,10 @@ public final class TarWriter {
         finished = true
     }
 
+    /// Checks the current entry's data is complete and writes its zero padding, so that `offset` is where the
+    /// next entry's headers will start. `writeHeader` and `finish` call it themselves.
+    public func finishPendingEntry() throws { try closeEntry() }
+
     private func closeEntry() throws {
         if remaining > 0 {
             throw TarError(.unencodable(reason: "\(remaining) bytes of data missing"), offset: offset, entry: currentName)

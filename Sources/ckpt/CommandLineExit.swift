@@ -1,5 +1,6 @@
 import ArgumentParser
 import ByteStreams
+import CheckpointArchive
 import Compression
 import TarFormat
 #if canImport(Glibc)
@@ -28,6 +29,7 @@ func exitStatus(for error: Error) -> ExitStatus {
         if case .io = e.kind { return .usageOrIO }
         return .badArchive
     case is CompressionError: return .badArchive
+    case let e as CheckpointError: return e.isIOError ? .usageOrIO : .badArchive
     case is ByteStreamError: return .usageOrIO
     default: return .usageOrIO
     }
@@ -45,7 +47,7 @@ extension CommandLine {
             exit(code.rawValue)
         } catch {
             if root.exitCode(for: error) == .success { root.exit(withError: error) }
-            if error is TarError || error is CompressionError || error is ByteStreamError {
+            if error is TarError || error is CompressionError || error is ByteStreamError || error is CheckpointError {
                 printError("ckpt: \(error)")
                 exit(exitStatus(for: error).rawValue)
             }

@@ -1,0 +1,110 @@
+import Foundation
+
+/// The content of `cka-index.json` (tables 5.5 to 5.8): digests and offsets of everything before it.
+public struct ArchiveIndex: Equatable, Sendable {
+    /// A byte range of the tar stream with its SHA-256.
+    public struct Span: Equatable, Sendable {
+        public var start: Int64
+        public var end: Int64
+        public var sha256: String
+    }
+
+    /// One section (table 5.7).
+    public struct SectionRecord: Equatable, Sendable {
+        public var section: Section
+        public var span: Span
+        public var compressedStart: Int64?
+        public var entries: Int
+    }
+
+    /// One regular file (table 5.8).
+    public struct FileRecord: Equatable, Sendable {
+        public var path: String
+        public var size: Int64
+        public var offset: Int64
+        public var sha256: String
+    }
+
+    public var header: Span
+    public var sections: [SectionRecord]
+    public var files: [FileRecord]
+    public var indexOffset: Int64
+
+    /// The canonical JSON (CKA-IDX-001) with its final line feed.
+    public var canonicalBytes: [UInt8] {
+        var json = CanonicalJSON()
+        json.object { m in
+            m.string("format", "checkpoint-archive-index")
+            m.int("version", 2)
+            m.object("header") { o in
+                o.string("path", "cka-header.json")
+                o.int("start", header.start)
+                o.int("end", header.end)
+                o.string("sha256", header.sha256)
+            }
+            m.array("sections", sections) { s, o in
+                o.string("kind", s.section.kind.rawValue)
+                if let name = s.section.name { o.string("name", name) }
+                o.bool("critical", s.section.critical)
+                o.string("path", s.section.directory)
+                o.int("start", s.span.start)
+                o.int("end", s.span.end)
+                if let c = s.compressedStart { o.int("compressedStart", c) }
+                o.int("entries", Int64(s.entries))
+                o.string("sha256", s.span.sha256)
+            }
+            m.array("files", files) { f, o in
+                o.string("path", f.path)
+                o.int("size", f.size)
+                o.int("offset", f.offset)
+                o.string("sha256", f.sha256)
+            }
+            m.string("indexOffset", Self.hex16(indexOffset))
+        }
+        return json.bytes + [0x0A]
+    }
+
+    static func hex16(_ v: Int64) -> String {
+        let s = String(UInt64(bitPattern: v), radix: 16)
+        return String(repeating: "0", count: max(0, 16 - s.count)) + s
+    }
+
+    /// Parses an index. Its canonical form is checked by comparing `canonicalBytes` with the input.
+    public static func parse(_ bytes: [UInt8]) throws -> ArchiveIndex {
+        func fail(_ why: String) -> CheckpointError {
+            CheckpointError("CKA-IDX-001", "cka-index.json: \(why)", entry: "cka-index.json")
+        }
+        guard let o = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw fail("not a JSON object")
+        }
+        guard o["format"] as? String == "checkpoint-archive-index", o["version"] as? Int == 2 else {
+            throw fail("format or version is wrong")
+        }
+        func span(_ d: [String: Any]?) -> Span? {
+            guard let d, let s = d["start"] as? Int, let e = d["end"] as? Int, let h = d["sha256"] as? String else {
+                return nil
+            }
+            return Span(start: Int64(s), end: Int64(e), sha256: h)
+        }
+        guard let header = span(o["header"] as? [String: Any]) else { throw fail("header is malformed") }
+        var sections: [SectionRecord] = []
+        for s in o["sections"] as? [[String: Any]] ?? [] {
+            guard let kindName = s["kind"] as? String, let critical = s["critical"] as? Bool,
+                  let sp = span(s), let entries = s["entries"] as? Int else { throw fail("a section is malformed") }
+            let kind = SectionKind(rawValue: kindName) ?? .ext
+            sections.append(SectionRecord(section: Section(kind, name: s["name"] as? String, critical: critical),
+                                          span: sp, compressedStart: (s["compressedStart"] as? Int).map(Int64.init),
+                                          entries: entries))
+        }
+        var files: [FileRecord] = []
+        for f in o["files"] as? [[String: Any]] ?? [] {
+            guard let p = f["path"] as? String, let size = f["size"] as? Int, let off = f["offset"] as? Int,
+                  let h = f["sha256"] as? String else { throw fail("a file record is malformed") }
+            files.append(FileRecord(path: p, size: Int64(size), offset: Int64(off), sha256: h))
+        }
+        guard let hex = o["indexOffset"] as? String, hex.utf8.count == 16, let offset = UInt64(hex, radix: 16) else {
+            throw fail("indexOffset is not 16 hex digits")
+        }
+        return ArchiveIndex(header: header, sections: sections, files: files, indexOffset: Int64(offset))
+    }
+}

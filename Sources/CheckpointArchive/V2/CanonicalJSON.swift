@@ -1,0 +1,84 @@
+/// The canonical JSON of CKA-V2-054: no whitespace, members in the order the caller writes them, integers
+/// in plain decimal, strings escaping only `"`, `\` and U+0000..U+001F (lowercase `\u00xx` except the short
+/// escapes), everything else as UTF-8.
+struct CanonicalJSON {
+    private(set) var bytes: [UInt8] = []
+
+    /// An object whose members are written by `body`.
+    mutating func object(_ body: (inout CanonicalJSON.Members) -> Void) {
+        var members = Members()
+        body(&members)
+        bytes.append(0x7B)
+        bytes.append(contentsOf: members.bytes)
+        bytes.append(0x7D)
+    }
+
+    /// The members of an object, in writing order.
+    struct Members {
+        fileprivate(set) var bytes: [UInt8] = []
+
+        private mutating func key(_ k: String) {
+            if !bytes.isEmpty { bytes.append(0x2C) }
+            CanonicalJSON.appendString(k, to: &bytes)
+            bytes.append(0x3A)
+        }
+
+        mutating func string(_ k: String, _ v: String) {
+            key(k)
+            CanonicalJSON.appendString(v, to: &bytes)
+        }
+
+        mutating func int(_ k: String, _ v: Int64) {
+            key(k)
+            bytes.append(contentsOf: String(v).utf8)
+        }
+
+        mutating func bool(_ k: String, _ v: Bool) {
+            key(k)
+            bytes.append(contentsOf: (v ? "true" : "false").utf8)
+        }
+
+        mutating func object(_ k: String, _ body: (inout Members) -> Void) {
+            key(k)
+            var inner = Members()
+            body(&inner)
+            bytes.append(0x7B)
+            bytes.append(contentsOf: inner.bytes)
+            bytes.append(0x7D)
+        }
+
+        mutating func array<T>(_ k: String, _ items: [T], _ body: (T, inout Members) -> Void) {
+            key(k)
+            bytes.append(0x5B)
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(0x2C) }
+                var inner = Members()
+                body(item, &inner)
+                bytes.append(0x7B)
+                bytes.append(contentsOf: inner.bytes)
+                bytes.append(0x7D)
+            }
+            bytes.append(0x5D)
+        }
+    }
+
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x08: out += [0x5C, 0x62]
+            case 0x09: out += [0x5C, 0x74]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0C: out += [0x5C, 0x66]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+}
