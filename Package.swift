@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
         .testTarget(name: "SpecTests", dependencies: []),
         .testTarget(name: "CheckpointArchiveTests", dependencies: [
-            "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport",
+            "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport", "CSysShims",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
     ]

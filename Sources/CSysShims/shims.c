@@ -4,6 +4,8 @@
 #include <linux/fs.h>
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int64_t csys_copy_file_range(int fd_in, int64_t off_in, int fd_out, int64_t off_out, uint64_t len) {
@@ -24,3 +26,16 @@ int csys_clone_file(int src_fd, int dst_fd) { return ioctl(dst_fd, FICLONE, src_
 int csys_errno(void) { return errno; }
 
 uint64_t csys_makedev(uint32_t major, uint32_t minor) { return (uint64_t)makedev(major, minor); }
+
+int csys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+#ifdef SYS_renameat2
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int csys_mknodat(int dirfd, const char *path, uint32_t mode, uint32_t major, uint32_t minor) {
+    return mknodat(dirfd, path, (mode_t)mode, makedev(major, minor));
+}

@@ -1,6 +1,9 @@
 import ByteStreams
 import Compression
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An archive named on the command line (`-` for standard input), opened and decompressed.
 struct InputArchive {
@@ -11,10 +14,20 @@ struct InputArchive {
     /// The decompressed tar stream.
     let stream: ByteSource
 
-    init(path: String, limits: DecompressionLimits = DecompressionLimits()) throws {
+    init(path: String) throws {
         file = path == "-" ? FileSource(descriptor: .standardInput) : try FileSource(path: path)
-        let decoded = try openDecompressed(file, limits: limits)
+        let decoded = try openDecompressed(file, limits: decompressionBudget(file))
         compression = decoded.format
         stream = decoded.source
     }
+}
+
+/// The decompression budget of CKA-SEC-019: 1024 times the compressed size when it is known (a regular file),
+/// otherwise an expansion-ratio limit of 1024 checked as the stream is read.
+func decompressionBudget(_ file: FileSource) -> DecompressionLimits {
+    var st = stat()
+    if file.isSeekable, fstat(file.descriptor.rawValue, &st) == 0 {
+        return .budget(compressedSize: max(Int64(st.st_size), 1 << 20))
+    }
+    return DecompressionLimits(maxExpansionRatio: 1024)
 }

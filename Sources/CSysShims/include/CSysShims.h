@@ -22,4 +22,15 @@ int csys_errno(void);
 /// makedev(3) (a macro in C): the device number of a major/minor pair.
 uint64_t csys_makedev(uint32_t major, uint32_t minor);
 
+/// RENAME_NOREPLACE for csys_renameat2 (fail with EEXIST instead of replacing the new path).
+#define CSYS_RENAME_NOREPLACE 1u
+
+/// renameat2(2) through syscall(2), so it works with any glibc; returns 0, or -1 with errno set
+/// (ENOSYS on kernels without it, EINVAL on file systems that do not support the flags).
+int csys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// mknodat(2) of a character device, block device or FIFO from a major/minor pair
+/// (`mode` carries the file type bits S_IFCHR, S_IFBLK or S_IFIFO). Returns 0, or -1 with errno set.
+int csys_mknodat(int dirfd, const char *path, uint32_t mode, uint32_t major, uint32_t minor);
+
 #endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmarks `ckpt create` and `ckpt extract` in one run (issue 4), on the podman#24984 workload:
+#  - v2 create vs v1 create (Podman layout: nested rootfs-diff.tar, then the outer tar), uncompressed and zstd;
+#  - v2 create vs `tar -cf` of the same tree;
+#  - extract vs `tar -xf` on the work file system (ext4 here);
+#  - on a loop-mounted XFS (reflink=1): extract of an --align 4096 archive vs `tar -xf` (skipped when mounting
+#    is refused);
+#  - peak RSS of every ckpt run (must stay under 64 MiB).
+# Usage: Benchmarks/create-extract.sh   (needs python3, GNU tar, GNU time; XFS part needs root and xfsprogs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(pwd)/Benchmarks/work/ce
+rm -rf "$work" && mkdir -p "$work"
+swift build -c release --product ckpt >/dev/null
+ckpt=$(swift build -c release --show-bin-path)/ckpt
+src=$work/src
+python3 Benchmarks/gen-checkpoint.py "$src"
+du -sh "$src" | sed 's/^/workload: /'
+sync
+
+t() { # seconds of one run of a command, page cache warm (best of 3); the command's output is discarded
+  local best=999999 s e d
+  for _ in 1 2 3; do
+    eval "$2" >/dev/null 2>&1 || true
+    s=$(date +%s.%N); eval "$1" >/dev/null 2>&1; e=$(date +%s.%N)
+    d=$(echo "$e - $s" | bc -l); if (( $(echo "$d < $best" | bc -l) )); then best=$d; fi
+  done
+  printf '%.3f' "$best"
+}
+rss() { /usr/bin/time -f %M bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+v2=$(t "$ckpt create --quiet $src $work/v2.tar" "rm -f $work/v2.tar")
+v1=$(t "$ckpt create --quiet --format v1 --profile podman $src $work/v1.tar" "rm -f $work/v1.tar")
+tarc=$(t "tar -cf $work/plain.tar -C $src ." "rm -f $work/plain.tar")
+v2z=$(t "$ckpt create --quiet --compress zstd $src $work/v2.tar.zst" "rm -f $work/v2.tar.zst")
+v1z=$(t "$ckpt create --quiet --format v1 --profile podman --compress zstd $src $work/v1.tar.zst" "rm -f $work/v1.tar.zst")
+echo "create uncompressed: v2 ${v2}s, v1 (nested, Podman) ${v1}s: v2 is $(ratio "$v1" "$v2")x faster (need >= 1.8x)"
+echo "create vs tar -cf: v2 ${v2}s, tar -cf ${tarc}s: tar/v2 = $(ratio "$tarc" "$v2") (need >= 1.0)"
+echo "create zstd: v2 ${v2z}s, v1 ${v1z}s: v2 is $(ratio "$v1z" "$v2z")x faster"
+
+ex=$(t "$ckpt extract --quiet $work/v2.tar $work/x" "rm -rf $work/x")
+tx=$(t "mkdir -p $work/tx && tar -xf $work/plain.tar -C $work/tx" "rm -rf $work/tx")
+echo "extract (ext4): ckpt ${ex}s (verifies every digest), tar -xf ${tx}s: tar/ckpt = $(ratio "$tx" "$ex") (need >= 1.0)"
+echo "peak RSS KiB: create v2 $(rss "rm -f $work/r.tar; $ckpt create --quiet $src $work/r.tar"), create zstd $(rss "rm -f $work/r.zst; $ckpt create --quiet --compress zstd $src $work/r.zst"), extract $(rss "rm -rf $work/rx; $ckpt extract --quiet $work/v2.tar $work/rx") (need < 65536)"
+
+# XFS with reflink: an aligned archive on the same file system as the destination.
+img=$work/xfs.img mnt=$work/xfs
+if truncate -s 6G "$img" && mkfs.xfs -q -m reflink=1 "$img" && mkdir -p "$mnt" && mount -o loop "$img" "$mnt" 2>/dev/null; then
+  trap 'umount "$mnt" 2>/dev/null || true' EXIT
+  "$ckpt" create --quiet --align 4096 "$src" "$mnt/aligned.tar"
+  tar -cf "$mnt/plain.tar" -C "$src" .
+  sync
+  xr=$(t "$ckpt extract --quiet $mnt/aligned.tar $mnt/x" "rm -rf $mnt/x; sync")
+  xt=$(t "mkdir -p $mnt/tx && tar -xf $mnt/plain.tar -C $mnt/tx" "rm -rf $mnt/tx; sync")
+  "$ckpt" extract --quiet "$mnt/aligned.tar" "$mnt/x2"
+  shared=$(xfs_io -c 'fiemap -v' "$mnt/x2/rootfs/tree/data/big-00.bin" | awk 'NR>2 && $NF ~ /^0x2/ {n++} END {print n+0}')
+  echo "extract (XFS, --align 4096): ckpt ${xr}s, tar -xf ${xt}s: tar/ckpt = $(ratio "$xt" "$xr"); big-00.bin has $shared shared extents"
+else
+  echo "extract (XFS): skipped: mkfs.xfs or mount -o loop refused here"
+fi

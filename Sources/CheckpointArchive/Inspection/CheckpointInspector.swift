@@ -1,0 +1,68 @@
+import ByteStreams
+import Compression
+import Foundation
+
+/// What `ckpt inspect` reports about an archive.
+public struct InspectionReport: Sendable {
+    public var format: CheckpointFormat
+    public var profile: CheckpointProfile
+    public var compression: CompressionFormat
+    public var framed: Bool
+    public var alignment: Int
+    public var sections: [InspectionSink.SectionStats]
+    /// From `spec.dump`'s `io.container.manager` annotation (libpod, cri-o, or another engine).
+    public var engine: String?
+    public var containerName: String?
+    public var containerID: String?
+    public var image: String?
+    public var runtime: String?
+    /// From the `Version:` line CRIU writes at the top of `dump.log`, when present.
+    public var criuVersion: String?
+    /// v2 only: `sha256:<hex>` of the index, which pins the archive.
+    public var indexDigest: String?
+}
+
+/// Reads an archive once and builds an `InspectionReport` (v2 digests are verified on the way).
+public enum CheckpointInspector {
+    public static func inspect(_ opened: OpenedArchive) throws -> InspectionReport {
+        let sink = InspectionSink()
+        var report = InspectionReport(format: opened.format, profile: .generic, compression: opened.compression,
+                                      framed: false, alignment: 0, sections: [])
+        switch opened.format {
+        case .v2:
+            let result = try V2Decoder(stream: opened.stream).decode(into: sink)
+            report.profile = result.header.profile
+            report.framed = result.header.framed
+            report.alignment = result.header.alignment
+            report.indexDigest = result.indexDigest
+        case .v1:
+            throw CheckpointError("CKA-V1-019", "v1 archives are read by the legacy profile reader (pending)")
+        }
+        report.sections = sink.sections
+        let json: ([UInt8]?) -> [String: Any]? = { bytes in
+            bytes.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        }
+        if let config = json(sink.kept["metadata/config.dump"]) {
+            report.containerName = config["name"] as? String
+            report.containerID = config["id"] as? String
+            report.image = (config["rootfsImageName"] as? String) ?? (config["rootfsImageRef"] as? String)
+                ?? (config["rootfsImage"] as? String)
+            report.runtime = config["runtime"] as? String ?? config["ociRuntime"] as? String
+        }
+        if let spec = json(sink.kept["metadata/spec.dump"]), let annotations = spec["annotations"] as? [String: String] {
+            report.engine = annotations["io.container.manager"]
+            report.image = report.image ?? annotations["io.kubernetes.cri-o.ImageName"]
+                ?? annotations["io.kubernetes.cri.image-name"]
+            report.containerName = report.containerName ?? annotations["io.kubernetes.cri.container-name"]
+        }
+        if let log = sink.kept["logs/dump.log"] {
+            for line in String(decoding: log, as: UTF8.self).split(separator: "\n").prefix(50) {
+                if let r = line.range(of: "Version: ") {
+                    report.criuVersion = line[r.upperBound...].split(separator: " ").first.map(String.init)
+                    break
+                }
+            }
+        }
+        return report
+    }
+}

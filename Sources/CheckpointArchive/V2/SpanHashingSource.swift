@@ -1,0 +1,81 @@
+import ByteStreams
+import Crypto
+
+/// A `ByteSource` under the tar reader of a v2 decoder that computes span digests (CKA-IDX-014) while the
+/// stream is read: every byte is hashed into the current span except those read while `excludingData` is
+/// set (regular-file content, hashed separately by the file's own digest).
+///
+/// A span boundary is only recognised after the marker's headers have been read, so the bytes consumed
+/// since the last entry boundary are kept (bounded by the pax header limit) and moved into the new span when
+/// `startSpan()` is called.
+final class SpanHashingSource: ByteSource {
+    private let inner: ByteSource
+    private var span = SHA256()
+    private var atBoundary = SHA256()
+    private var sinceBoundary: [UInt8] = []
+    private var recording = false
+    var excludingData = false
+
+    init(_ inner: ByteSource) { self.inner = inner }
+
+    var position: Int64 { inner.position }
+
+    func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        let chunk = try inner.read(upTo: maxCount)
+        if !excludingData {
+            span.update(bufferPointer: chunk)
+            if recording { sinceBoundary.append(contentsOf: chunk) }
+        }
+        return chunk
+    }
+
+    func skip(_ count: Int64) throws -> Int64 {
+        // Skipped bytes still count for the span: read them.
+        try skipByReading(count)
+    }
+
+    /// Marks an entry boundary: the state of the span here is kept until the entry's headers are read.
+    func markEntryBoundary() {
+        atBoundary = span
+        sinceBoundary.removeAll(keepingCapacity: true)
+        recording = true
+    }
+
+    /// The headers of the entry begun at the last boundary have been read: stop recording them.
+    func entryHeadersRead() { recording = false }
+
+    /// The entry begun at the last boundary starts a new span: returns the finished span's digest (up to the
+    /// boundary) and starts the new span with the entry's header bytes.
+    func startSpan() -> String {
+        let digest = Hex.string(atBoundary.finalize())
+        span = SHA256()
+        sinceBoundary.withUnsafeBytes { span.update(bufferPointer: $0) }
+        return digest
+    }
+}
+
+/// The data of the current tar entry, hashed as it is read (for the file digests of the index).
+final class HashingEntrySource: ByteSource {
+    private let inner: ByteSource
+    private(set) var hasher = SHA256()
+    private var consumed: Int64 = 0
+
+    init(_ inner: ByteSource) { self.inner = inner }
+
+    var position: Int64 { consumed }
+
+    func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        let chunk = try inner.read(upTo: maxCount)
+        hasher.update(bufferPointer: chunk)
+        consumed += Int64(chunk.count)
+        return chunk
+    }
+
+    func skip(_ count: Int64) throws -> Int64 { try skipByReading(count) }
+
+    /// Reads whatever the consumer left, then returns the digest.
+    func finish() throws -> String {
+        while try !read(upTo: 1 << 20).isEmpty {}
+        return Hex.string(hasher.finalize())
+    }
+}

@@ -1,0 +1,241 @@
+import ByteStreams
+import Crypto
+import TarFormat
+
+/// What a v2 decode found: the header, the index it verified, and the index digest.
+public struct V2DecodeResult: Sendable {
+    public var header: ArchiveHeader
+    public var index: ArchiveIndex
+    /// `sha256:<hex>` of the index content.
+    public var indexDigest: String
+    /// Sections of unknown kind that were skipped (ancillary ones).
+    public var skippedSections: [String]
+}
+
+/// Reads a v2 tar stream in one pass, checks its structure (version marker, section markers and order,
+/// entry types per section) and hands every entry to an `UnpackedEntrySink`; computes the span and file
+/// digests while streaming and checks them against the index at the end (CKA-IDX-009). A sink that stages
+/// its output (the safe extractor) commits only after `decode` returns.
+public final class V2Decoder {
+    private let hashing: SpanHashingSource
+    private let reader: TarReader
+    private let expectedIndexDigest: String?
+    /// Where regular-file content can be shared from (an uncompressed archive file), for the sink.
+    public var reflinkDescriptor: Int32?
+
+    /// - Parameters:
+    ///   - stream: the decompressed tar stream, positioned at its start.
+    ///   - expectedIndexDigest: `sha256:<hex>` pinned from outside (CKA-IDX-010), if any.
+    public init(stream: ByteSource, limits: TarLimits = .default, expectedIndexDigest: String? = nil) {
+        hashing = SpanHashingSource(stream)
+        reader = TarReader(source: hashing, limits: limits)
+        self.expectedIndexDigest = expectedIndexDigest
+    }
+
+    public func decode(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
+        // Entry 0: the version marker.
+        hashing.markEntryBoundary()
+        guard let first = try reader.next() else {
+            throw CheckpointError("CKA-V2-001", "the archive is empty", offset: 0)
+        }
+        hashing.entryHeadersRead()
+        guard first.path == "cka-header.json", first.type.isRegularFile, let version = first.paxValue("CKA.version") else {
+            throw CheckpointError("CKA-V2-001", "the first entry is not cka-header.json with CKA.version",
+                                  entry: first.path, offset: first.headerOffset)
+        }
+        guard version == "2" else {
+            throw CheckpointError("CKA-V2-002", "unsupported format version \(version)", entry: first.path,
+                                  offset: first.headerOffset)
+        }
+        let headerBytes = try readSmall(first, limit: 1 << 20)
+        let (header, unknownKinds) = try ArchiveHeader.parse(headerBytes.content)
+        if headerBytes.content != header.canonicalBytes, unknownKinds.isEmpty {
+            throw CheckpointError("CKA-V2-003", "cka-header.json is not in canonical form", entry: first.path,
+                                  offset: first.headerOffset)
+        }
+        if let critical = unknownKinds.first(where: { $0.1 }) {
+            throw CheckpointError("CKA-V2-009", "the header lists an unknown critical section '\(critical.0)'",
+                                  entry: first.path, offset: first.headerOffset)
+        }
+        var files = [ArchiveIndex.FileRecord(path: first.path, size: first.size, offset: first.dataOffset,
+                                             sha256: headerBytes.digest)]
+        try sink.add(first, section: Section(.metadata), data: MemorySource(headerBytes.content), reflink: nil)
+
+        var sections: [ArchiveIndex.SectionRecord] = []
+        var headerSpan: ArchiveIndex.Span?
+        var current: Section?
+        var currentKnown = true
+        var skipped: [String] = []
+        var seen = Set<Section>()
+        while true {
+            try drainData()
+            try reader.skipRemainingData()
+            hashing.markEntryBoundary()
+            guard let h = try reader.next() else {
+                throw CheckpointError("CKA-V2-046", "the archive ends without an index", offset: reader.source.position)
+            }
+            hashing.entryHeadersRead()
+            if let kindName = h.paxValue("CKA.section") {
+                let section = try markerSection(h, kindName: kindName)
+                let digest = hashing.startSpan()
+                if headerSpan == nil {
+                    headerSpan = ArchiveIndex.Span(start: 0, end: h.headerOffset, sha256: digest)
+                } else {
+                    sections[sections.count - 1].span.end = h.headerOffset
+                    sections[sections.count - 1].span.sha256 = digest
+                }
+                if let section {
+                    if let previous = current, section.precedes(previous) || section == previous
+                        || (section.kind.orderRank == previous.kind.orderRank && !section.kind.isNamed) {
+                        throw CheckpointError(seen.contains(section) || section.kind.orderRank == previous.kind.orderRank
+                                              ? "CKA-V2-016" : "CKA-V2-015",
+                                              "section \(section) after section \(previous)", entry: h.path,
+                                              offset: h.headerOffset)
+                    }
+                    seen.insert(section)
+                    current = section
+                    currentKnown = true
+                    try sink.add(h, section: section, data: MemorySource([]), reflink: nil)
+                } else {
+                    currentKnown = false
+                    skipped.append(h.path)
+                }
+                sections.append(ArchiveIndex.SectionRecord(
+                    section: section ?? Section(.ext, name: h.paxValue("CKA.section.name"), critical: false),
+                    span: ArchiveIndex.Span(start: h.headerOffset, end: h.headerOffset, sha256: ""),
+                    compressedStart: nil, entries: 1))
+                continue
+            }
+            if h.paxValue("CKA.index") != nil {
+                return try finishWithIndex(h, header: header, headerSpan: headerSpan, sections: sections,
+                                           files: files, skipped: skipped, seenMetadata: seen)
+            }
+            guard let section = current, sections.count > 0 else {
+                throw CheckpointError("CKA-V2-014", "entry before the first section marker", entry: h.path,
+                                      offset: h.headerOffset)
+            }
+            sections[sections.count - 1].entries += 1
+            let dir = section.directory
+            guard h.path.hasPrefix(dir), h.path != dir else {
+                throw CheckpointError("CKA-V2-013", "entry outside its section \(dir)", entry: h.path,
+                                      offset: h.headerOffset)
+            }
+            if h.type == .hardLink, !h.linkName.hasPrefix(dir) {
+                throw CheckpointError("CKA-V2-041", "hard link to another section", entry: h.path, offset: h.headerOffset)
+            }
+            guard currentKnown else { continue }
+            if h.type.isRegularFile {
+                let entryData = HashingEntrySource(TarEntrySource(reader))
+                hashing.excludingData = true
+                defer { hashing.excludingData = false }
+                let reflink = reflinkDescriptor.map { ReflinkSource(descriptor: $0, offset: h.dataOffset) }
+                try sink.add(h, section: section, data: entryData, reflink: reflink)
+                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset,
+                                                     sha256: try entryData.finish()))
+            } else {
+                try sink.add(h, section: section, data: MemorySource([]), reflink: nil)
+            }
+        }
+    }
+
+    /// Reads the rest of the current entry's data without hashing it into the span (it is file content).
+    private func drainData() throws {
+        guard reader.remainingData > 0 else { return }
+        hashing.excludingData = true
+        defer { hashing.excludingData = false }
+        while try !reader.read(upTo: 1 << 20).isEmpty {}
+    }
+
+    private func readSmall(_ h: TarHeader, limit: Int64) throws -> (content: [UInt8], digest: String) {
+        hashing.excludingData = true
+        defer { hashing.excludingData = false }
+        guard h.size <= limit else {
+            throw CheckpointError("CKA-SEC-014", "\(h.path) is larger than \(limit) bytes", entry: h.path,
+                                  offset: h.headerOffset)
+        }
+        let bytes = try reader.readData(limit: limit)
+        return (bytes, Hex.string(SHA256.hash(data: bytes)))
+    }
+
+    /// The section a marker opens, or nil for an unknown ancillary kind (refused when critical).
+    private func markerSection(_ h: TarHeader, kindName: String) throws -> Section? {
+        guard h.type == .directory else {
+            throw CheckpointError("CKA-V2-010", "a section marker must be a directory", entry: h.path,
+                                  offset: h.headerOffset)
+        }
+        guard let critical = h.paxValue("CKA.section.critical"), critical == "0" || critical == "1" else {
+            throw CheckpointError("CKA-V2-010", "section marker without CKA.section.critical 0 or 1", entry: h.path,
+                                  offset: h.headerOffset)
+        }
+        guard let kind = SectionKind(rawValue: kindName) else {
+            if critical == "1" {
+                throw CheckpointError("CKA-V2-017", "unknown critical section kind '\(kindName)'", entry: h.path,
+                                      offset: h.headerOffset)
+            }
+            return nil
+        }
+        let name = h.paxValue("CKA.section.name")
+        if kind.isNamed {
+            guard let name, Section.isValidName(name) else {
+                throw CheckpointError("CKA-V2-022", "invalid or missing section name", entry: h.path,
+                                      offset: h.headerOffset)
+            }
+        } else if name != nil {
+            throw CheckpointError("CKA-V2-010", "CKA.section.name on a \(kind.rawValue) marker", entry: h.path,
+                                  offset: h.headerOffset)
+        }
+        let section = Section(kind, name: name, critical: critical == "1")
+        guard h.path == section.directory else {
+            throw CheckpointError("CKA-V2-011", "marker of \(section) must be named \(section.directory)",
+                                  entry: h.path, offset: h.headerOffset)
+        }
+        if kind != .ext, section.critical != kind.defaultCritical {
+            throw CheckpointError("CKA-V2-012", "wrong critical flag for \(kind.rawValue)", entry: h.path,
+                                  offset: h.headerOffset)
+        }
+        return section
+    }
+
+    private func finishWithIndex(_ h: TarHeader, header: ArchiveHeader, headerSpan: ArchiveIndex.Span?,
+                                 sections: [ArchiveIndex.SectionRecord], files: [ArchiveIndex.FileRecord],
+                                 skipped: [String], seenMetadata: Set<Section>) throws -> V2DecodeResult {
+        var sections = sections
+        guard let headerSpan, !sections.isEmpty else {
+            throw CheckpointError("CKA-V2-016", "the archive has no sections", entry: h.path, offset: h.headerOffset)
+        }
+        let lastDigest = hashing.startSpan()
+        sections[sections.count - 1].span.end = h.headerOffset
+        sections[sections.count - 1].span.sha256 = lastDigest
+        if !seenMetadata.contains(where: { $0.kind == .metadata })
+            || !seenMetadata.contains(where: { $0.kind == .checkpoint || $0.kind == .preCheckpoint }) {
+            throw CheckpointError("CKA-V2-016", "the archive lacks a metadata or checkpoint section", entry: h.path,
+                                  offset: h.headerOffset)
+        }
+        guard h.path == "cka-index.json", h.type.isRegularFile else {
+            throw CheckpointError("CKA-V2-045", "the index entry must be the regular file cka-index.json",
+                                  entry: h.path, offset: h.headerOffset)
+        }
+        let content = try readSmall(h, limit: 1 << 30).content
+        let indexDigest = "sha256:" + Hex.string(SHA256.hash(data: content))
+        if let expected = expectedIndexDigest, expected != indexDigest {
+            throw CheckpointError("CKA-IDX-010", "index digest \(indexDigest) differs from the expected \(expected)",
+                                  entry: h.path, offset: h.headerOffset)
+        }
+        let recorded = try ArchiveIndex.parse(content)
+        // Framed archives record compressed offsets a streaming decoder cannot see; take them as recorded.
+        for i in sections.indices where i < recorded.sections.count {
+            sections[i].compressedStart = recorded.sections[i].compressedStart
+        }
+        let computed = ArchiveIndex(header: headerSpan, sections: sections, files: files, indexOffset: h.headerOffset)
+        try IndexComparison.check(recorded: recorded, computed: computed, content: content, at: h.headerOffset)
+        if try reader.next() != nil {
+            throw CheckpointError("CKA-V2-045", "an entry follows the index", offset: reader.source.position)
+        }
+        let end = try reader.finish()
+        guard end.marker == .twoZeroBlocks, end.trailingBytes == 0 else {
+            throw CheckpointError("CKA-V2-045", "the index must be followed by exactly the end-of-archive blocks",
+                                  offset: end.offset)
+        }
+        return V2DecodeResult(header: header, index: recorded, indexDigest: indexDigest, skippedSections: skipped)
+    }
+}
