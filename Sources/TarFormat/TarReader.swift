@@ -151,6 +151,10 @@ public final class TarReader {
         return e
     }
 
+    /// Skips what is left of the current entry's data and its padding, so that `source.position` is where the
+    /// next entry's headers start. `next()` does this itself; callers that hash the stream call it first.
+    public func skipRemainingData() throws { try skipRest() }
+
     // MARK: - Steps of next()
 
     private func readBlock() throws -> Int { try source.readFully(into: block) }
