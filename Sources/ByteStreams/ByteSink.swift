@@ -41,3 +41,13 @@ public final class MemorySink: ByteSink {
 
     public func flush() throws {}
 }
+
+/// A sink that can let its caller write straight to the underlying file descriptor (with
+/// `copy_file_range`, for example), bypassing user-space buffers.
+public protocol DirectWriteSink: ByteSink {
+    /// Flushes everything buffered and returns the descriptor, positioned where the next byte goes; nil
+    /// when this sink cannot be bypassed (it transforms the bytes, or is not backed by a descriptor).
+    func beginDirectWrite() throws -> Int32?
+    /// Records that `count` bytes were written to the descriptor directly since `beginDirectWrite`.
+    func endDirectWrite(_ count: Int64)
+}

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A buffered `ByteSink` writing to a file descriptor.
-public final class FileSink: ByteSink {
+public final class FileSink: DirectWriteSink {
     /// The descriptor written to.
     public let descriptor: FileDescriptor
     private let closeOnDeinit: Bool
@@ -38,6 +38,13 @@ public final class FileSink: ByteSink {
         }
         written += Int64(bytes.count)
     }
+
+    public func beginDirectWrite() throws -> Int32? {
+        try flush()
+        return descriptor.rawValue
+    }
+
+    public func endDirectWrite(_ count: Int64) { written += count }
 
     public func flush() throws {
         guard used > 0 else { return }

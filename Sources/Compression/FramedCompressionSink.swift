@@ -30,7 +30,7 @@ public protocol FramedCompressionSink: ByteSink {
 }
 
 /// The `FramedCompressionSink` for `CompressionFormat.none`: bytes pass through unchanged.
-public final class PassthroughSink: FramedCompressionSink {
+public final class PassthroughSink: FramedCompressionSink, DirectWriteSink {
     /// The sink written to.
     public let inner: ByteSink
     private let startPosition: Int64
@@ -57,6 +57,14 @@ public final class PassthroughSink: FramedCompressionSink {
     }
 
     public func flush() throws { try inner.flush() }
+
+    public func beginDirectWrite() throws -> Int32? {
+        guard !finished, let direct = inner as? DirectWriteSink else { return nil }
+        frameOpen = true
+        return try direct.beginDirectWrite()
+    }
+
+    public func endDirectWrite(_ count: Int64) { (inner as? DirectWriteSink)?.endDirectWrite(count) }
 
     public func endFrame() throws {
         if frameOpen { frameCount += 1 }

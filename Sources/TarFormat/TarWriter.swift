@@ -129,12 +129,29 @@ public final class TarWriter {
     }
 
     /// Records that `count` bytes of the current entry's data were written to the sink by other means
-    /// (for example `copy_file_range` straight into the output file).
+    /// (for example by a nested writer sharing the sink).
     public func didWriteDataExternally(_ count: Int64) throws {
         guard count <= remaining else {
             throw TarError(.unencodable(reason: "more data than the declared size"), offset: offset, entry: currentName)
         }
         remaining -= count
+    }
+
+    /// Lets `body` write the current entry's data straight to the output descriptor (with `copy_file_range`,
+    /// which also clones extents on XFS and btrfs) when the sink allows it, bypassing user space.
+    /// - Parameter body: given the descriptor, writes at its current position and returns how many bytes it
+    ///   wrote (at most the entry's remaining data).
+    /// - Returns: false, without calling `body`, when the sink cannot be bypassed (compression, memory).
+    public func writeDataDirectly(_ body: (Int32) throws -> Int64) throws -> Bool {
+        guard let direct = sink as? DirectWriteSink, let fd = try direct.beginDirectWrite() else { return false }
+        var count: Int64 = 0
+        defer { direct.endDirectWrite(count) }
+        count = try body(fd)
+        guard count <= remaining else {
+            throw TarError(.unencodable(reason: "more data than the declared size"), offset: offset, entry: currentName)
+        }
+        remaining -= count
+        return true
     }
 
     /// Ends the archive with two zero blocks and flushes the sink. Safe to call twice.

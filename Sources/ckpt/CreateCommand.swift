@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointArchive
+import ByteStreams
 import Compression
 
 extension Ckpt {
@@ -62,14 +63,36 @@ extension Ckpt {
                     options.deterministic = deterministic
                     options.profile = chosenProfile
                     let encoder = try V2Encoder(directory: directory, options: options)
-                    let result = try encoder.encode(to: out.sink)
+                    let progress = Progress("writing \(output)", quiet: quiet)
+                    let sink = progress.enabled ? ProgressSink(out.sink, progress: progress) : out.sink as ByteSink
+                    let result = try encoder.encode(to: sink)
+                    progress.finish()
                     try out.commit()
                     if !quiet && output != "-" {
                         printError("ckpt: wrote \(output): \(result.outputBytes) bytes, \(result.index.sections.count) sections, "
                                    + "\(result.index.files.count) files; index digest \(result.indexDigest)")
                     }
                 case .v1:
-                    throw ValidationError("v1 output arrives with the legacy profile writer")
+                    guard !framed, align == 0 else {
+                        throw ValidationError("--framed and --align apply to v2 only")
+                    }
+                    let profileToWrite = try chosenProfile ?? UnpackedLayout(root: directory).profile
+                    guard profileToWrite != .generic else {
+                        throw ValidationError("v1 needs an engine profile: --profile podman, cri-o or containerd")
+                    }
+                    var options = V1WriterOptions()
+                    if deterministic { options.deterministic = .init() }
+                    let progress = Progress("writing \(output)", quiet: quiet)
+                    let sink = progress.enabled ? ProgressSink(out.sink, progress: progress) : out.sink as ByteSink
+                    let compressor = try compress.format.makeEncoder(sink, level: level)
+                    let summary = try V1Writer(options: options).write(directory: directory, profile: profileToWrite,
+                                                                       to: compressor)
+                    try compressor.finish()
+                    progress.finish()
+                    try out.commit()
+                    if !quiet && output != "-" {
+                        printError("ckpt: wrote \(output): v1 (\(summary.profile.rawValue)), \(summary.entryNames.count) entries")
+                    }
                 }
             } catch {
                 out.discard()

@@ -42,23 +42,19 @@ extension Ckpt {
 
         func run() throws {
             let file: FileSource = archive == "-" ? FileSource(descriptor: .standardInput) : try FileSource(path: archive)
-            let opened = try ArchiveOpener.open(file, limits: decompressionBudget(file))
+            let progress = Progress("reading \(archive)", total: file.isSeekable ? fileSize(file) : nil, quiet: quiet)
+            let input: ByteSource = progress.enabled ? ProgressSource(file, progress: progress) : file
+            let opened = try ArchiveOpener.open(input, limits: decompressionBudget(file))
+            defer { progress.finish() }
             var options = SafeExtractor.Options.forCurrentUser
             options.useReflink = !noReflink
             options.allowDeviceNodes = devices ?? (geteuid() == 0)
             let extractor = try SafeExtractor(destination: directory, options: options)
-            let summary: String
+            let summary: ExtractionSummary
             do {
-                switch opened.format {
-                case .v2:
-                    let decoder = V2Decoder(stream: opened.stream, expectedIndexDigest: expectIndexDigest)
-                    if opened.compression == .none, file.isSeekable { decoder.reflinkDescriptor = file.descriptor.rawValue }
-                    let result = try decoder.decode(into: extractor)
-                    summary = "v2 (\(result.header.profile.rawValue)), \(result.index.sections.count) sections, "
-                        + "\(result.index.files.count) files verified, index digest \(result.indexDigest)"
-                case .v1:
-                    throw CheckpointError("CKA-V1-019", "v1 archives are read by the legacy profile reader (pending)")
-                }
+                let reflink = opened.compression == .none && file.isSeekable ? file.descriptor.rawValue : nil
+                summary = try ArchiveExtraction.decode(opened, into: extractor, reflinkDescriptor: reflink,
+                                                       expectedIndexDigest: expectIndexDigest)
                 try extractor.commit()
             } catch {
                 extractor.abort()
@@ -67,7 +63,13 @@ extension Ckpt {
             if let rootfs {
                 try UnpackedRootfs.apply(directory: directory, to: rootfs, options: options)
             }
-            if !quiet { printError("ckpt: extracted \(archive) into \(directory): \(summary)") }
+            if !quiet {
+                for w in summary.warnings { printError("ckpt: warning: \(w)") }
+                var line = "ckpt: extracted \(archive) into \(directory): \(summary.format.rawValue) (\(summary.profile.rawValue)), "
+                    + "\(summary.sections.count) sections"
+                if let digest = summary.indexDigest { line += ", every digest verified, index digest \(digest)" }
+                printError(line)
+            }
         }
     }
 }

@@ -31,3 +31,9 @@ func decompressionBudget(_ file: FileSource) -> DecompressionLimits {
     }
     return DecompressionLimits(maxExpansionRatio: 1024)
 }
+
+/// The size of a regular file source, or 0.
+func fileSize(_ file: FileSource) -> Int64 {
+    var st = stat()
+    return file.isSeekable && fstat(file.descriptor.rawValue, &st) == 0 ? Int64(st.st_size) : 0
+}

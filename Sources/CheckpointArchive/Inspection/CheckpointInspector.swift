@@ -36,7 +36,8 @@ public enum CheckpointInspector {
             report.alignment = result.header.alignment
             report.indexDigest = result.indexDigest
         case .v1:
-            throw CheckpointError("CKA-V1-019", "v1 archives are read by the legacy profile reader (pending)")
+            let summary = try V1Reader().read(decompressed: opened.stream, compression: opened.compression, into: sink)
+            report.profile = summary.profile
         }
         report.sections = sink.sections
         let json: ([UInt8]?) -> [String: Any]? = { bytes in

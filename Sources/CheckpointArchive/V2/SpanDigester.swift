@@ -4,7 +4,7 @@ import Crypto
 /// A `ByteSink` in front of the output that hashes the tar stream span by span (the header span and each
 /// section, CKA-IDX-002/004). Regular-file data written while `excludingData` is set is passed on but not
 /// hashed into the span: it is covered by the file's own digest.
-final class SpanDigester: ByteSink {
+final class SpanDigester: DirectWriteSink {
     let inner: ByteSink
     private var hasher = SHA256()
     private var written: Int64 = 0
@@ -22,6 +22,17 @@ final class SpanDigester: ByteSink {
     }
 
     func flush() throws { try inner.flush() }
+
+    /// Direct writes are file content, which never enters a span digest.
+    func beginDirectWrite() throws -> Int32? {
+        guard excludingData, let direct = inner as? DirectWriteSink else { return nil }
+        return try direct.beginDirectWrite()
+    }
+
+    func endDirectWrite(_ count: Int64) {
+        (inner as? DirectWriteSink)?.endDirectWrite(count)
+        written += count
+    }
 
     /// Ends the current span: its digest as lowercase hex, and a fresh hasher for the next span.
     func cut() -> String {

@@ -1,0 +1,265 @@
+/// The little JSON the v1 profiles need: a strict RFC 8259 parser for the metadata files (`spec.dump`
+/// annotations, `deleted.files`, `bind.mounts`, `config.dump` shape) and the exact bytes Go's
+/// `json.MarshalIndent(v, "", "  ")` writes for a list of strings (`deleted.files`, `rootfs/implied.dirs`).
+enum V1JSON {
+    /// A parsed JSON value; object members keep their order and duplicates.
+    indirect enum Value: Equatable {
+        case null
+        case bool(Bool)
+        /// The number's text as written (validated against the RFC 8259 grammar).
+        case number(String)
+        case string(String)
+        case array([Value])
+        case object([Member])
+
+        /// The value of the last member named `key` (as Go's decoder takes it), for objects.
+        subscript(key: String) -> Value? {
+            guard case let .object(members) = self else { return nil }
+            return members.last(where: { $0.key == key })?.value
+        }
+
+        var stringValue: String? {
+            if case let .string(s) = self { return s }
+            return nil
+        }
+
+        var typeName: String {
+            switch self {
+            case .null: return "null"
+            case .bool: return "boolean"
+            case .number: return "number"
+            case .string: return "string"
+            case .array: return "array"
+            case .object: return "object"
+            }
+        }
+    }
+
+    struct Member: Equatable {
+        var key: String
+        var value: Value
+    }
+
+    /// Why a JSON text was refused, with the byte offset in the text.
+    struct ParseError: Error, Equatable, CustomStringConvertible {
+        var reason: String
+        var offset: Int
+        var description: String { "\(reason) at JSON byte \(offset)" }
+    }
+
+    /// Parses one JSON text (surrounding whitespace allowed, nothing else after the value).
+    /// - Throws: `ParseError` for invalid UTF-8, invalid syntax, lone surrogate escapes or nesting deeper
+    ///   than `maxDepth`.
+    static func parse(_ bytes: [UInt8], maxDepth: Int = 512) throws -> Value {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ParseError(reason: "not valid UTF-8", offset: 0)
+        }
+        var p = Parser(bytes: bytes, maxDepth: maxDepth)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        guard p.i == bytes.count else { throw ParseError(reason: "data after the JSON value", offset: p.i) }
+        return v
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        let maxDepth: Int
+        var i = 0
+
+        mutating func skipSpace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D {
+                i += 1
+            }
+        }
+
+        func fail(_ reason: String) -> ParseError { ParseError(reason: reason, offset: i) }
+
+        mutating func value(depth: Int) throws -> Value {
+            guard depth < maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
+            guard i < bytes.count else { throw fail("unexpected end of JSON") }
+            switch bytes[i] {
+            case 0x7B: // {
+                i += 1
+                var members: [Member] = []
+                skipSpace()
+                if i < bytes.count, bytes[i] == 0x7D { i += 1; return .object(members) }
+                while true {
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == 0x22 else { throw fail("expected a member name") }
+                    let key = try string()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == 0x3A else { throw fail("expected ':'") }
+                    i += 1
+                    skipSpace()
+                    members.append(Member(key: key, value: try value(depth: depth + 1)))
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unexpected end of JSON") }
+                    if bytes[i] == 0x2C { i += 1; continue }
+                    if bytes[i] == 0x7D { i += 1; return .object(members) }
+                    throw fail("expected ',' or '}'")
+                }
+            case 0x5B: // [
+                i += 1
+                var items: [Value] = []
+                skipSpace()
+                if i < bytes.count, bytes[i] == 0x5D { i += 1; return .array(items) }
+                while true {
+                    skipSpace()
+                    items.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unexpected end of JSON") }
+                    if bytes[i] == 0x2C { i += 1; continue }
+                    if bytes[i] == 0x5D { i += 1; return .array(items) }
+                    throw fail("expected ',' or ']'")
+                }
+            case 0x22:
+                return .string(try string())
+            case 0x74: try literal("true"); return .bool(true)
+            case 0x66: try literal("false"); return .bool(false)
+            case 0x6E: try literal("null"); return .null
+            default:
+                return .number(try number())
+            }
+        }
+
+        mutating func literal(_ word: String) throws {
+            let w = Array(word.utf8)
+            guard i + w.count <= bytes.count, Array(bytes[i..<(i + w.count)]) == w else { throw fail("invalid literal") }
+            i += w.count
+        }
+
+        mutating func number() throws -> String {
+            let start = i
+            func digits() -> Int {
+                let s = i
+                while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+                return i - s
+            }
+            if i < bytes.count, bytes[i] == 0x2D { i += 1 }
+            guard i < bytes.count else { throw fail("invalid number") }
+            if bytes[i] == 0x30 {
+                i += 1
+            } else if digits() == 0 {
+                throw fail("invalid value")
+            }
+            if i < bytes.count, bytes[i] == 0x2E {
+                i += 1
+                guard digits() > 0 else { throw fail("invalid number fraction") }
+            }
+            if i < bytes.count, bytes[i] == 0x65 || bytes[i] == 0x45 {
+                i += 1
+                if i < bytes.count, bytes[i] == 0x2B || bytes[i] == 0x2D { i += 1 }
+                guard digits() > 0 else { throw fail("invalid number exponent") }
+            }
+            return String(decoding: bytes[start..<i], as: UTF8.self)
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[i]
+                let d: UInt32
+                switch c {
+                case 0x30...0x39: d = UInt32(c - 0x30)
+                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                default: throw fail("invalid \\u escape")
+                }
+                v = v << 4 | d
+                i += 1
+            }
+            return v
+        }
+
+        mutating func string() throws -> String {
+            i += 1 // opening quote
+            var out: [UInt8] = []
+            while true {
+                guard i < bytes.count else { throw fail("unterminated string") }
+                let c = bytes[i]
+                if c == 0x22 { i += 1; break }
+                if c < 0x20 { throw fail("control character in a string") }
+                if c != 0x5C { out.append(c); i += 1; continue }
+                i += 1
+                guard i < bytes.count else { throw fail("unterminated escape") }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x2F: out.append(0x2F)
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0C)
+                case 0x6E: out.append(0x0A)
+                case 0x72: out.append(0x0D)
+                case 0x74: out.append(0x09)
+                case 0x75:
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard i + 2 <= bytes.count, bytes[i] == 0x5C, bytes[i + 1] == 0x75 else {
+                            throw fail("lone surrogate escape (not valid UTF-8)")
+                        }
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate escape (not valid UTF-8)") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw fail("lone surrogate escape (not valid UTF-8)")
+                    }
+                    out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+                default:
+                    throw fail("invalid escape")
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    // MARK: - Go's encoding/json output
+
+    /// The bytes `json.MarshalIndent(items, "", "  ")` produces for a `[]string` (Go 1.22 and later): `[]`
+    /// when empty, otherwise one element per line indented by two spaces; no final line feed (as
+    /// `metadata.WriteJSONFile` writes it).
+    static func goIndentedStringArray(_ items: [String]) -> [UInt8] {
+        if items.isEmpty { return Array("[]".utf8) }
+        var out: [UInt8] = [0x5B, 0x0A]
+        for (n, s) in items.enumerated() {
+            out += [0x20, 0x20]
+            out += goQuoted(s)
+            if n + 1 < items.count { out.append(0x2C) }
+            out.append(0x0A)
+        }
+        out.append(0x5D)
+        return out
+    }
+
+    /// A Go `encoding/json` string literal with HTML escaping (the default of `json.Marshal`): `<`, `>`, `&`,
+    /// U+2028 and U+2029 as `\u....`, `\b \f \n \r \t` short escapes (Go 1.22+), other control characters
+    /// as `\u00xx` with lowercase hex.
+    static func goQuoted(_ s: String) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = [0x22]
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            switch v {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x08: out += [0x5C, 0x62]
+            case 0x0C: out += [0x5C, 0x66]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0x09: out += [0x5C, 0x74]
+            case 0..<0x20, 0x3C, 0x3E, 0x26:
+                out += [0x5C, 0x75, 0x30, 0x30, hex[Int(v >> 4)], hex[Int(v & 0xF)]]
+            case 0x2028, 0x2029:
+                out += Array("\\u202".utf8) + [hex[Int(v & 0xF)]]
+            default:
+                out += Array(String(scalar).utf8)
+            }
+        }
+        out.append(0x22)
+        return out
+    }
+}
