@@ -7,9 +7,10 @@ import Glibc
 
 /// Copies a file's content into the tar writer while computing its SHA-256, in bounded memory.
 ///
-/// When the output is an uncompressed file the content never passes through user-space buffers: the
-/// source is mapped and hashed in place, and the kernel copies it with `copy_file_range` (which shares
-/// extents on XFS and btrfs when the offsets are block-aligned). Otherwise it is read in 1 MiB chunks.
+/// When the output is an uncompressed file the content is not copied through user space: the kernel copies
+/// it with `copy_file_range` (which shares extents on XFS and btrfs when the offsets are block-aligned) while
+/// a second thread reads it from the page cache to hash it. Otherwise it is read in 1 MiB chunks, hashed on
+/// a second thread while the chunk is compressed and written.
 enum FileCopier {
     static let chunk = 1 << 20
 
@@ -23,11 +24,17 @@ enum FileCopier {
             return digest
         }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
-        defer { buffer.deallocate() }
+        // Two buffers: while one is hashed on the hasher's thread and written here, the next is read.
+        let hasher = BackgroundHasher()
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096) }
+        defer {
+            hasher.waitForBuffer()
+            buffers.forEach { $0.deallocate() }
+        }
         var left = size
+        var which = 0
         while left > 0 {
+            let buffer = buffers[which]
             let n = read(fd, buffer.baseAddress, Int(min(Int64(chunk), left)))
             if n < 0 {
                 if errno == EINTR { continue }
@@ -35,58 +42,68 @@ enum FileCopier {
             }
             if n == 0 { throw CheckpointError("IO", "file shrank while it was being archived", entry: entry) }
             let part = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            hasher.update(bufferPointer: part)
+            hasher.waitForBuffer()  // the other buffer's hash is done before it is refilled next round
+            hasher.submit(part)
             try tar.write(part)
             left -= Int64(n)
+            which ^= 1
         }
-        return Hex.string(hasher.finalize())
+        return hasher.finish()
     }
 
     /// Hashes through a read-only mapping and copies with `copy_file_range`; nil when the output cannot be
     /// written directly (then nothing was written).
     private static func copyDirectly(fd: Int32, size: Int64, into tar: TarWriter, path: String,
                                      entry: String) throws -> String? {
+        var digest: String?
         var st = stat()
         guard fstat(fd, &st) == 0, Int64(st.st_size) == size else {
             throw CheckpointError("IO", "file changed size while it was being archived", entry: entry)
         }
-        var digest: String?
         let wrote = try tar.writeDataDirectly { out in
-            guard let map = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-                throw CheckpointError.system("mmap", path: path)
-            }
-            defer { munmap(map, Int(size)) }
-            _ = madvise(map, Int(size), MADV_SEQUENTIAL)
-            var hasher = SHA256()
-            var done: Int64 = 0
-            var inputOffset: Int64 = 0
-            while done < size {
-                // Hash a slice, then let the kernel copy the same slice.
-                let n = min(Int64(8 * chunk), size - done)
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: map + Int(done), count: Int(n)))
-                var copied: Int64 = 0
-                while copied < n {
-                    let r = csys_copy_file_range(fd, inputOffset, out, -1, UInt64(n - copied))
-                    if r < 0 {
-                        if csys_errno() == EINTR { continue }
-                        if copied == 0 && done == 0 && [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP].contains(csys_errno()) {
-                            // No in-kernel copy between these files: write from the mapping instead.
-                            try writeAll(out, UnsafeRawBufferPointer(start: map, count: Int(size)), path: path)
-                            digest = Hex.string(SHA256.hash(data: UnsafeRawBufferPointer(start: map, count: Int(size))))
-                            return size
-                        }
-                        throw CheckpointError.system("copy_file_range", path: path)
+            // The hasher's thread reads the file (from the page cache) while the kernel copies it here.
+            let hashing = BackgroundFileHash(fd: fd, size: size)
+            var copied: Int64 = 0
+            while copied < size {
+                let r = csys_copy_file_range(fd, copied, out, -1, UInt64(size - copied))
+                if r < 0 {
+                    if csys_errno() == EINTR { continue }
+                    if copied == 0, [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP].contains(csys_errno()) {
+                        _ = try hashing.result()
+                        return try copyThroughBuffer(fd: fd, size: size, to: out, path: path, entry: entry, digest: &digest)
                     }
-                    if r == 0 { throw CheckpointError("IO", "file shrank while it was being archived", entry: entry) }
-                    copied += r
-                    inputOffset += r
+                    throw CheckpointError.system("copy_file_range", path: path)
                 }
-                done += n
+                if r == 0 { throw CheckpointError("IO", "file shrank while it was being archived", entry: entry) }
+                copied += r
             }
-            digest = Hex.string(hasher.finalize())
+            digest = try hashing.result()
             return size
         }
         return wrote ? digest : nil
+    }
+
+    /// The fallback of the direct path when the kernel cannot copy between the two files.
+    private static func copyThroughBuffer(fd: Int32, size: Int64, to out: Int32, path: String, entry: String,
+                                          digest: inout String?) throws -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        var hasher = SHA256()
+        var done: Int64 = 0
+        while done < size {
+            let n = pread(fd, buffer.baseAddress, Int(min(Int64(chunk), size - done)), off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CheckpointError.system("read", path: path)
+            }
+            if n == 0 { throw CheckpointError("IO", "file shrank while it was being archived", entry: entry) }
+            let part = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(bufferPointer: part)
+            try writeAll(out, part, path: path)
+            done += Int64(n)
+        }
+        digest = Hex.string(hasher.finalize())
+        return size
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {

@@ -54,10 +54,12 @@ final class SpanHashingSource: ByteSource {
     }
 }
 
-/// The data of the current tar entry, hashed as it is read (for the file digests of the index).
+/// The data of the current tar entry, hashed as it is read (for the file digests of the index). The hash of
+/// each chunk runs on a second thread while the consumer writes the chunk out; the chunk stays valid until
+/// the next read, which first waits for that hash.
 final class HashingEntrySource: ByteSource {
     private let inner: ByteSource
-    private(set) var hasher = SHA256()
+    private let hasher = BackgroundHasher()
     private var consumed: Int64 = 0
 
     init(_ inner: ByteSource) { self.inner = inner }
@@ -65,8 +67,9 @@ final class HashingEntrySource: ByteSource {
     var position: Int64 { consumed }
 
     func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        hasher.waitForBuffer()
         let chunk = try inner.read(upTo: maxCount)
-        hasher.update(bufferPointer: chunk)
+        hasher.submit(chunk)
         consumed += Int64(chunk.count)
         return chunk
     }
@@ -76,6 +79,6 @@ final class HashingEntrySource: ByteSource {
     /// Reads whatever the consumer left, then returns the digest.
     func finish() throws -> String {
         while try !read(upTo: 1 << 20).isEmpty {}
-        return Hex.string(hasher.finalize())
+        return hasher.finish()
     }
 }
