@@ -52,7 +52,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ckpt-validate", dependencies: [
-            "Conformance",
+            "Conformance", "ByteStreams",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ckpt-vectors", dependencies: [
@@ -67,6 +67,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
         .testTarget(name: "SpecTests", dependencies: []),
+        .testTarget(name: "ConformanceTests", dependencies: [
+            "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",
+        ]),
         .testTarget(name: "CheckpointArchiveTests", dependencies: [
             "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport", "CSysShims",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -18,6 +18,8 @@ public final class TarReader {
     public private(set) var end: TarEnd?
     /// Number of entries returned so far.
     public private(set) var entryCount = 0
+    /// Sees the raw structure as it is read (header blocks, extended header bodies, padding): for validators.
+    public weak var observer: TarReaderObserver?
 
     private var remaining: Int64 = 0
     private var padding: Int64 = 0
@@ -64,6 +66,7 @@ public final class TarReader {
                 return try readEndMarker(at: at)
             }
             try verifyChecksum(at: at)
+            observer?.tarReader(self, readHeaderBlock: raw, at: at)
             var h: TarHeader
             do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
             if first == nil { first = at }
@@ -160,6 +163,21 @@ public final class TarReader {
     private func readBlock() throws -> Int { try source.readFully(into: block) }
 
     private func skipRest() throws {
+        if let observer, padding > 0 {
+            // A validator wants to see the padding: skip the data, then read the padding itself.
+            let data = remaining
+            if data > 0, try source.skip(data) < data {
+                throw TarError(.truncated, offset: source.position, entry: currentName)
+            }
+            remaining = 0
+            let at = source.position
+            let bytes = try source.readBytes(Int(padding))
+            let wanted = padding
+            padding = 0
+            guard bytes.count == Int(wanted) else { throw TarError(.truncated, offset: source.position, entry: currentName) }
+            if let i = bytes.firstIndex(where: { $0 != 0 }) { observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i)) }
+            return
+        }
         let total = remaining + padding
         guard total > 0 else { return }
         let skipped = try source.skip(total)
@@ -201,7 +219,15 @@ public final class TarReader {
         let body = try source.readBytes(Int(size))
         guard body.count == Int(size) else { throw TarError(.truncated, offset: source.position) }
         let pad = (512 - size % 512) % 512
-        guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
+        let padAt = source.position
+        if let observer {
+            let bytes = try source.readBytes(Int(pad))
+            guard bytes.count == Int(pad) else { throw TarError(.truncated, offset: source.position) }
+            if let i = bytes.firstIndex(where: { $0 != 0 }) { observer.tarReader(self, sawNonZeroPaddingAt: padAt + Int64(i)) }
+        } else {
+            guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
+        }
+        observer?.tarReader(self, readExtendedHeaderBody: body, at: at)
         return body
     }
 

@@ -1,0 +1,24 @@
+import Compression
+import TarFormat
+
+/// What `ckpt-validate` checks and how.
+public struct ValidatorOptions: Sendable {
+    /// Which rules to apply: decided from the archive (`auto`), or forced.
+    public enum ProfileChoice: String, Sendable, CaseIterable {
+        case auto, v2, podman, crio, containerd
+    }
+
+    public var profile: ProfileChoice = .auto
+    /// Verify every v2 digest while streaming (`--no-digests` turns it off; structure is still checked).
+    public var verifyDigests = true
+    /// `sha256:<hex>` the index digest must equal (CKA-IDX-010).
+    public var expectedIndexDigest: String?
+    /// Limits of the tar reader (CKA-SEC-014/015).
+    public var tarLimits = TarLimits.default
+    /// The decompression budget (CKA-SEC-019); nil picks 1024 times the compressed size when known.
+    public var decompressionLimits: DecompressionLimits?
+    /// At most this many findings per requirement.
+    public var maxDiagnosticsPerRule = 20
+
+    public init() {}
+}

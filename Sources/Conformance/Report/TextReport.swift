@@ -1,0 +1,34 @@
+/// The report for people: per file a verdict line and its findings grouped by requirement, then a summary.
+public enum TextReport {
+    public static func render(_ reports: [ValidationReport]) -> String {
+        var out: [String] = []
+        for r in reports {
+            var what = [r.format, r.profile, r.compression].compactMap { $0 }.joined(separator: ", ")
+            if let reason = r.profileReason { what += "; \(reason)" }
+            out.append("\(r.file): \(r.verdict.rawValue.uppercased())\(what.isEmpty ? "" : " (\(what))")")
+            var order: [String] = []
+            var groups: [String: [Diagnostic]] = [:]
+            for d in r.diagnostics {
+                if groups[d.id] == nil { order.append(d.id) }
+                groups[d.id, default: []].append(d)
+            }
+            for id in order {
+                let list = groups[id]!
+                let summary = RequirementCatalog.requirement(id)?.summary ?? ""
+                out.append("  \(list[0].severity == .error ? "error" : "warning") \(id): \(summary)")
+                for d in list {
+                    var loc: [String] = []
+                    if let p = d.path { loc.append("entry '\(p)'") }
+                    if let o = d.offset { loc.append("offset \(o)") }
+                    if let c = d.compressedOffset { loc.append("compressed offset \(c)") }
+                    out.append("    \(loc.isEmpty ? "" : loc.joined(separator: ", ") + ": ")\(d.message)")
+                }
+            }
+            if let digest = r.indexDigest { out.append("  index digest \(digest)") }
+        }
+        let counts = Dictionary(grouping: reports, by: \.verdict).mapValues(\.count)
+        out.append("\(reports.count) file\(reports.count == 1 ? "" : "s"): \(counts[.valid] ?? 0) valid, "
+                   + "\(counts[.acceptable] ?? 0) acceptable, \(counts[.invalid] ?? 0) invalid")
+        return out.joined(separator: "\n")
+    }
+}
