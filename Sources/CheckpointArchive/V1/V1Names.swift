@@ -100,55 +100,18 @@ enum V1Path {
     static func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }
 
-/// Container paths in `deleted.files`, `rootfs/implied.dirs` and `bind.mounts` (CKA-SEC-010).
+/// Container paths in `deleted.files`, `rootfs/implied.dirs` and `bind.mounts` (CKA-SEC-010), with the
+/// requirement IDs the v1 profiles use.
 public enum V1ContainerPath {
-    /// Why `path` is not a valid container path, or nil when it is one: it must start with `/`, not be `/`
-    /// alone, have no empty, `.` or `..` component and no trailing `/`, contain no NUL, and be at most 4096
-    /// bytes of UTF-8.
-    public static func problem(_ path: String) -> String? {
-        let b = Array(path.utf8)
-        if b.count > 4096 { return "longer than 4096 bytes" }
-        if b.contains(0) { return "contains NUL" }
-        guard b.first == 0x2F else { return "not absolute" }
-        if b.count == 1 { return "is '/' itself" }
-        if b.last == 0x2F { return "ends with '/'" }
-        for component in b.dropFirst().split(separator: 0x2F, omittingEmptySubsequences: false) {
-            if component.isEmpty { return "has an empty component" }
-            if component.elementsEqual([0x2E]) { return "has a '.' component" }
-            if component.elementsEqual([0x2E, 0x2E]) { return "has a '..' component" }
-        }
-        return nil
-    }
+    /// See `ContainerPath.problem`.
+    public static func problem(_ path: String) -> String? { ContainerPath.problem(path) }
 
-    /// Parses a JSON array of container paths (`deleted.files`, `rootfs/implied.dirs`), validating every
-    /// element with CKA-SEC-010.
-    /// - Parameter requirement: the requirement to name when the text is not an array of strings.
-    /// - Throws: `CheckpointError` (CKA-SEC-010 for a bad path).
+    /// Parses a JSON array of container paths, validating every element with CKA-SEC-010.
     public static func parseList(_ bytes: [UInt8], entry: String, requirement: String = "CKA-V1-014",
                                  offset: Int64? = nil) throws -> [String] {
-        let value: V1JSON.Value
-        do { value = try V1JSON.parse(bytes) } catch let e as V1JSON.ParseError {
-            // A string that is not valid UTF-8 (a lone surrogate escape) is a CKA-SEC-010 problem.
-            let req = e.reason.contains("UTF-8") ? "CKA-SEC-010" : requirement
-            throw CheckpointError(req, "not a valid JSON text: \(e)", entry: entry, offset: offset)
-        }
-        guard case let .array(items) = value else {
-            throw CheckpointError(requirement, "must be a JSON array of strings, not \(value.typeName)", entry: entry,
-                                  offset: offset)
-        }
-        var out: [String] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard let s = item.stringValue else {
-                throw CheckpointError(requirement, "holds a \(item.typeName) where a path string belongs",
-                                      entry: entry, offset: offset)
-            }
-            if let why = problem(s) {
-                throw CheckpointError("CKA-SEC-010", "container path \(quoted(s)) \(why)", entry: entry, offset: offset)
-            }
-            out.append(s)
-        }
-        return out
+        let list = try ContainerPath.parseList(bytes, requirement: requirement, entry: entry, offset: offset)
+        for p in list { try ContainerPath.check(p, entry: entry, offset: offset) }
+        return list
     }
 
     /// A path quoted for a message, with control characters escaped.
