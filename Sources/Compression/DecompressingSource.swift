@@ -58,3 +58,39 @@ struct DecodedBuffer {
 
 /// The empty buffer returned at end of stream.
 var endOfStream: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+
+/// What the gzip and zstd decoders share: an output buffer refilled by `fill()`, handed out by `read` and
+/// dropped by `skip` (skipping still decodes).
+protocol BufferedDecoding: AnyObject {
+    var output: DecodedBuffer { get set }
+    var position: Int64 { get set }
+    /// Decodes into the (empty) output buffer; leaves it empty at the end of the stream.
+    func fill() throws
+}
+
+extension BufferedDecoding {
+    func readBuffered(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        guard maxCount > 0 else { return endOfStream }
+        if output.isEmpty {
+            try fill()
+            if output.isEmpty { return endOfStream }
+        }
+        let chunk = output.take(maxCount)
+        position += Int64(chunk.count)
+        return chunk
+    }
+
+    func skipBuffered(_ count: Int64) throws -> Int64 {
+        var left = count
+        while left > 0 {
+            if output.isEmpty {
+                try fill()
+                if output.isEmpty { break }
+            }
+            let n = output.drop(left)
+            left -= Int64(n)
+            position += Int64(n)
+        }
+        return count - max(left, 0)
+    }
+}

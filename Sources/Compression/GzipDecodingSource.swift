@@ -12,7 +12,7 @@ import CZlib
 /// - `DecompressionLimits.maxOutputBytes` and `maxExpansionRatio` are enforced.
 ///
 /// Memory use is fixed: about 256 KiB of input buffer, 1 MiB of output buffer and zlib's ~44 KiB.
-public final class GzipDecodingSource: DecompressingSource {
+public final class GzipDecodingSource: DecompressingSource, BufferedDecoding {
     /// The default size of the compressed read-ahead buffer.
     public static let defaultInputBufferSize = 256 * 1024
     /// The default size of the decompressed output buffer.
@@ -21,12 +21,12 @@ public final class GzipDecodingSource: DecompressingSource {
     public let limits: DecompressionLimits
     public var format: CompressionFormat { .gzip }
     /// Decompressed bytes consumed (read or skipped) so far.
-    public private(set) var position: Int64 = 0
+    public internal(set) var position: Int64 = 0
     /// The number of gzip members decoded completely so far.
     public private(set) var memberCount = 0
 
     private let input: CompressedInput
-    private var output: DecodedBuffer
+    var output: DecodedBuffer
     private let stream: UnsafeMutablePointer<z_stream>
     private var limiter: OutputLimiter
     private var pendingError: Error?
@@ -71,33 +71,12 @@ public final class GzipDecodingSource: DecompressingSource {
 
     public var compressedPosition: Int64 { input.offset }
 
-    public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
-        guard maxCount > 0 else { return endOfStream }
-        if output.isEmpty {
-            try fill()
-            if output.isEmpty { return endOfStream }
-        }
-        let chunk = output.take(maxCount)
-        position += Int64(chunk.count)
-        return chunk
-    }
+    public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer { try readBuffered(upTo: maxCount) }
 
-    public func skip(_ count: Int64) throws -> Int64 {
-        var left = count
-        while left > 0 {
-            if output.isEmpty {
-                try fill()
-                if output.isEmpty { break }
-            }
-            let n = output.drop(left)
-            left -= Int64(n)
-            position += Int64(n)
-        }
-        return count - max(left, 0)
-    }
+    public func skip(_ count: Int64) throws -> Int64 { try skipBuffered(count) }
 
     /// Decodes into the (empty) output buffer until it is full, the stream ends, or an error occurs.
-    private func fill() throws {
+    func fill() throws {
         if let error = pendingError { throw error }
         if finished { return }
         output.reset()
