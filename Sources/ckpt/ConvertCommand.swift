@@ -28,8 +28,8 @@ extension Ckpt {
         @Option(help: "Engine profile of the result (podman, cri-o, containerd; generic for v2).")
         var profile: String?
 
-        @Option(help: "Compression of the result: none, gzip or zstd.")
-        var compress: CompressionChoice = .none
+        @Option(help: "Compression of the result: none, gzip or zstd (default: that of the input, CKA-CNV-010).")
+        var compress: CompressionChoice?
 
         @Flag(help: "v2: framed compression.")
         var framed = false
@@ -53,7 +53,9 @@ extension Ckpt {
             defer { removeTree(staging) }
             var extract = try Extract.parse([input, staging, "--quiet"])
             try extract.run()
-            var args = [staging, output, "--format", to.rawValue, "--compress", compress.rawValue]
+            let header = try ArchiveHeader.parse(Array(try readFile(staging + "/cka-header.json"))).header
+            let method = compress?.rawValue ?? header.compression.rawValue
+            var args = [staging, output, "--format", to.rawValue, "--compress", method]
             if let profile { args += ["--profile", profile] }
             if framed { args.append("--framed") }
             if align > 0 { args += ["--align", String(align)] }
@@ -87,4 +89,10 @@ func removeTree(_ path: String) {
     } else {
         unlink(path)
     }
+}
+
+/// The bytes of a small file.
+func readFile(_ path: String) throws -> [UInt8] {
+    let source = try FileSource(path: path)
+    return try source.readAll(limit: 64 << 20)
 }

@@ -69,6 +69,13 @@ enum CheckpointFixtures {
         XCTAssertEqual(r.status, 0, r.stderrText)
         let tree = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]])
         return tree.filter { !["cka-header.json", "cka-index.json"].contains($0["path"] as? String ?? "") }
-            .map { entry in entry.compactMapValues { $0 as? AnyHashable }.filter { $0.key != "mtime" } }
+            .map { entry in
+                // Nested objects (xattrs) become their sorted JSON text so they are compared too.
+                entry.filter { $0.key != "mtime" }.mapValues { value -> AnyHashable in
+                    if let hashable = value as? AnyHashable, !(value is [String: Any]) { return hashable }
+                    let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
+                    return String(decoding: data ?? Data(), as: UTF8.self)
+                }
+            }
     }
 }

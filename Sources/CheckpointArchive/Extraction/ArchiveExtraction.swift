@@ -14,8 +14,8 @@ public struct ExtractionSummary: Sendable {
 }
 
 /// Decodes any checkpoint archive (v2, or a v1 profile) into a safe extractor, writing the files the unpacked
-/// directory needs besides the archive's own entries: for v1, `cka-header.json` (CKA-DIR-001) and
-/// `rootfs/implied.dirs` (CKA-DIR-004).
+/// directory needs besides the archive's own entries: for v1, `cka-header.json` (CKA-DIR-001); the v1 reader
+/// itself delivers `rootfs/implied.dirs` (CKA-DIR-004).
 public enum ArchiveExtraction {
     /// Decodes `opened` into `extractor` (not yet committed).
     /// - Parameter reflinkDescriptor: the archive file's descriptor when it is uncompressed and seekable.
@@ -38,10 +38,6 @@ public enum ArchiveExtraction {
             options.reflinkDescriptor = reflinkDescriptor
             let summary = try V1Reader(options: options).read(decompressed: opened.stream,
                                                                compression: opened.compression, into: extractor)
-            if !summary.impliedDirectories.isEmpty {
-                try extractor.addFile("rootfs/implied.dirs", contents: ContainerPathList.encode(summary.impliedDirectories),
-                                      mode: 0o600)
-            }
             let header = ArchiveHeader(profile: summary.profile, compression: opened.compression, framed: false,
                                        alignment: 0, creator: "ckpt", sections: summary.sections)
             try extractor.addFile("cka-header.json", contents: header.canonicalBytes)

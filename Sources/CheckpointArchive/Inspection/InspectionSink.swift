@@ -11,7 +11,12 @@ public final class InspectionSink: UnpackedEntrySink {
         public var bytes: Int64 = 0
     }
 
-    public private(set) var sections: [SectionStats] = []
+    private var stats: [Section: SectionStats] = [:]
+
+    /// The sections seen, in the order of CKA-V2-015 (v1 archives interleave them).
+    public var sections: [SectionStats] {
+        stats.values.sorted { $0.section.precedes($1.section) }
+    }
     /// Content of the kept files, by unpacked path.
     public private(set) var kept: [String: [UInt8]] = [:]
 
@@ -23,9 +28,8 @@ public final class InspectionSink: UnpackedEntrySink {
 
     public func add(_ header: TarHeader, section: Section, data: ByteSource, reflink: ReflinkSource?) throws {
         if header.path != "cka-header.json" {
-            if sections.last?.section != section { sections.append(SectionStats(section: section)) }
-            sections[sections.count - 1].entries += 1
-            sections[sections.count - 1].bytes += header.type.isRegularFile ? header.size : 0
+            stats[section, default: SectionStats(section: section)].entries += 1
+            stats[section, default: SectionStats(section: section)].bytes += header.type.isRegularFile ? header.size : 0
         }
         if Self.keptFiles.contains(header.path) {
             var bytes = try data.readBytes(Self.keepLimit)

@@ -20,6 +20,8 @@ public final class V2Decoder {
     private let hashing: SpanHashingSource
     private let reader: TarReader
     private let expectedIndexDigest: String?
+    /// Implied directories named by `rootfs/implied.dirs` whose directory entry has not been seen yet.
+    private var pendingImplied = Set<String>()
     /// Where regular-file content can be shared from (an uncompressed archive file), for the sink.
     public var reflinkDescriptor: Int32?
 
@@ -75,6 +77,10 @@ public final class V2Decoder {
                 throw CheckpointError("CKA-V2-046", "the archive ends without an index", offset: reader.source.position)
             }
             hashing.entryHeadersRead()
+            if let missing = pendingImplied.sorted().first, h.paxValue("CKA.section") != nil || h.paxValue("CKA.index") != nil {
+                throw CheckpointError("CKA-V2-029", "implied directory \(missing) has no directory entry in the tree",
+                                      entry: "rootfs/implied.dirs", offset: h.headerOffset)
+            }
             if let kindName = h.paxValue("CKA.section") {
                 let section = try markerSection(h, kindName: kindName)
                 let digest = hashing.startSpan()
@@ -124,6 +130,27 @@ public final class V2Decoder {
                 throw CheckpointError("CKA-V2-041", "hard link to another section", entry: h.path, offset: h.headerOffset)
             }
             guard currentKnown else { continue }
+            if section.kind == .rootfs, h.type.isRegularFile,
+               h.path == "rootfs/deleted.files" || h.path == "rootfs/implied.dirs" {
+                // Paths in metadata are checked like entry names before anything uses them (CKA-SEC-010).
+                let list = try readSmall(h, limit: 64 << 20)
+                let isDeleted = h.path == "rootfs/deleted.files"
+                let paths: [String]
+                do {
+                    paths = try ContainerPathList.parse(list.content, entry: h.path,
+                                                        requirement: isDeleted ? "CKA-V2-028" : "CKA-V2-029")
+                } catch var e as CheckpointError {
+                    e.offset = h.headerOffset
+                    throw e
+                }
+                if !isDeleted { pendingImplied = Set(paths) }
+                try sink.add(h, section: section, data: MemorySource(list.content), reflink: nil)
+                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: list.digest))
+                continue
+            }
+            if section.kind == .rootfs, h.type == .directory, h.path.hasPrefix("rootfs/tree/"), h.path != "rootfs/tree/" {
+                pendingImplied.remove("/" + String(h.path.dropFirst("rootfs/tree/".count).dropLast()))
+            }
             if h.type.isRegularFile {
                 let entryData = HashingEntrySource(TarEntrySource(reader))
                 hashing.excludingData = true
