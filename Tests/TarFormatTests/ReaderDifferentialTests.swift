@@ -6,6 +6,12 @@ import XCTest
 /// archive/tar at test time: `ckpt list --json` must agree with Python's tarfile field by field.
 final class ReaderDifferentialTests: XCTestCase {
     nonisolated(unsafe) private static var corpus: URL?
+    override class func tearDown() {
+        if let c = corpus { try? FileManager.default.removeItem(at: c) }
+        corpus = nil
+        super.tearDown()
+    }
+
     private var fixtures: URL { TestTools.repositoryRoot.appendingPathComponent("Tests/TarFormatTests/Fixtures") }
 
     /// Builds the corpus once per run (about 10 s): every writer and format over one source tree.
