@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: []),
         .testTarget(name: "ConformanceTests", dependencies: [
             "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",
+            "ckpt", "ckpt-validate",
         ]),
         .testTarget(name: "CheckpointArchiveTests", dependencies: [
             "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport", "CSysShims",

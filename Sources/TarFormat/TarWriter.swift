@@ -181,8 +181,8 @@ public final class TarWriter {
         if let padding { encoded.append((key: padding.key, bytes: padding.bytes)) }
         encoded.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         let body = encoded.flatMap(\.bytes)
-        var x = TarHeader(path: "", type: .paxExtended, size: Int64(body.count), mode: 0o644,
-                          mtime: options.deterministic != nil ? TarTime(seconds: 0) : h.mtime)
+        // The `x` header's own metadata is never used by readers: fixed values keep the output reproducible.
+        var x = TarHeader(path: "", type: .paxExtended, size: Int64(body.count), mode: 0o644, mtime: TarTime(seconds: 0))
         x.pathBytes = PaxHeaderName.name(for: h.pathBytes)
         var block = [UInt8](repeating: 0, count: HeaderBlock.size)
         _ = try HeaderEncoder.encode(x, into: &block)

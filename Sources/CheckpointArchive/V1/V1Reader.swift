@@ -91,6 +91,8 @@ public struct V1ReadSummary: Sendable {
 /// outer (decompressed) stream; errors thrown by the sink pass through unchanged.
 public struct V1Reader {
     public var options: V1ReaderOptions
+    /// Sees every tar stream and entry header the reader reads (validators); nil changes nothing.
+    public var observer: V1ReadObserver?
 
     public init(options: V1ReaderOptions = V1ReaderOptions()) {
         self.options = options
@@ -110,6 +112,7 @@ public struct V1Reader {
     public func read(decompressed source: ByteSource, compression: CompressionFormat = .none,
                      into sink: UnpackedEntrySink) throws -> V1ReadSummary {
         let session = V1ReadSession(options: options, sink: sink, compression: compression)
+        session.observer = observer
         return try session.run(source)
     }
 }
@@ -120,6 +123,8 @@ final class V1ReadSession {
     let sink: UnpackedEntrySink
     let compression: CompressionFormat
     let empty = V1EmptySource()
+    /// See `V1Reader.observer`.
+    var observer: V1ReadObserver?
 
     var signals = V1ProfileSignals()
     var warnings: [CheckpointError] = []
@@ -156,11 +161,14 @@ final class V1ReadSession {
 
     func run(_ source: ByteSource) throws -> V1ReadSummary {
         let reader = TarReader(source: source, limits: options.limits)
+        let tarObserver = observer?.v1Reader(startsTar: nil, dataOffset: 0, compression: compression)
+        reader.observer = tarObserver
         let end: TarEnd
         do {
             while let h = try reader.next() { try outerEntry(h, reader) }
             end = try reader.finish()
         } catch { throw V1ErrorMapping.outer(error) }
+        observer?.v1Reader(endedTar: nil, end: end)
         try Self.checkEnd(end, label: nil, offset: end.offset)
         return try finish(end)
     }
@@ -168,6 +176,7 @@ final class V1ReadSession {
     // MARK: - Outer entries
 
     func outerEntry(_ h: TarHeader, _ reader: TarReader) throws {
+        observer?.v1Reader(readEntry: h, nestedIn: nil)
         let at = h.headerOffset
         try Self.checkEntry(h, nested: false, entry: h.path, offset: at)
         guard case let .name(name) = V1Path.normalise(h.pathBytes) else {
@@ -465,6 +474,8 @@ final class V1ReadSession {
         if case .rootfs = target { signals.rootfsDiffCompression = decoded.format }
         let context = NestedContext(label: label, base: base, decoder: layer ? decoded.decoder : nil)
         let nested = TarReader(source: decoded.source, limits: options.limits)
+        let tarObserver = observer?.v1Reader(startsTar: label, dataOffset: base, compression: layer ? decoded.format : .none)
+        nested.observer = tarObserver
         var files: [[UInt8]: [UInt8]] = [:]
         var whiteouts: [String] = []
         var whiteoutSet: Set<String> = []
@@ -474,6 +485,7 @@ final class V1ReadSession {
                                 whiteouts: &whiteouts, whiteoutSet: &whiteoutSet)
             }
             let end = try nested.finish()
+            observer?.v1Reader(endedTar: label, end: end)
             try Self.checkEnd(end, label: label, offset: context.outer(end.offset))
         } catch { throw context.translate(error) }
 
@@ -502,6 +514,7 @@ final class V1ReadSession {
 
     func nestedEntry(_ e: TarHeader, _ nested: TarReader, target: NestedTarget, context: NestedContext, layer: Bool,
                      files: inout [[UInt8]: [UInt8]], whiteouts: inout [String], whiteoutSet: inout Set<String>) throws {
+        observer?.v1Reader(readEntry: e, nestedIn: context.label)
         let at = context.outer(e.headerOffset)
         let entry = context.entry(e.path)
         try Self.checkEntry(e, nested: true, entry: entry, offset: at)

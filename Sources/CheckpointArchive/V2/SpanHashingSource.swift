@@ -8,19 +8,19 @@ import Crypto
 /// A span boundary is only recognised after the marker's headers have been read, so the bytes consumed
 /// since the last entry boundary are kept (bounded by the pax header limit) and moved into the new span when
 /// `startSpan()` is called.
-final class SpanHashingSource: ByteSource {
+public final class SpanHashingSource: ByteSource {
     private let inner: ByteSource
     private var span = SHA256()
     private var atBoundary = SHA256()
     private var sinceBoundary: [UInt8] = []
     private var recording = false
-    var excludingData = false
+    public var excludingData = false
 
-    init(_ inner: ByteSource) { self.inner = inner }
+    public init(_ inner: ByteSource) { self.inner = inner }
 
-    var position: Int64 { inner.position }
+    public var position: Int64 { inner.position }
 
-    func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+    public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
         let chunk = try inner.read(upTo: maxCount)
         if !excludingData {
             span.update(bufferPointer: chunk)
@@ -29,24 +29,24 @@ final class SpanHashingSource: ByteSource {
         return chunk
     }
 
-    func skip(_ count: Int64) throws -> Int64 {
+    public func skip(_ count: Int64) throws -> Int64 {
         // Skipped bytes still count for the span: read them.
         try skipByReading(count)
     }
 
     /// Marks an entry boundary: the state of the span here is kept until the entry's headers are read.
-    func markEntryBoundary() {
+    public func markEntryBoundary() {
         atBoundary = span
         sinceBoundary.removeAll(keepingCapacity: true)
         recording = true
     }
 
     /// The headers of the entry begun at the last boundary have been read: stop recording them.
-    func entryHeadersRead() { recording = false }
+    public func entryHeadersRead() { recording = false }
 
     /// The entry begun at the last boundary starts a new span: returns the finished span's digest (up to the
     /// boundary) and starts the new span with the entry's header bytes.
-    func startSpan() -> String {
+    public func startSpan() -> String {
         let digest = Hex.string(atBoundary.finalize())
         span = SHA256()
         sinceBoundary.withUnsafeBytes { span.update(bufferPointer: $0) }
@@ -57,16 +57,16 @@ final class SpanHashingSource: ByteSource {
 /// The data of the current tar entry, hashed as it is read (for the file digests of the index). The hash of
 /// each chunk runs on a second thread while the consumer writes the chunk out; the chunk stays valid until
 /// the next read, which first waits for that hash.
-final class HashingEntrySource: ByteSource {
+public final class HashingEntrySource: ByteSource {
     private let inner: ByteSource
     private let hasher = BackgroundHasher()
     private var consumed: Int64 = 0
 
-    init(_ inner: ByteSource) { self.inner = inner }
+    public init(_ inner: ByteSource) { self.inner = inner }
 
-    var position: Int64 { consumed }
+    public var position: Int64 { consumed }
 
-    func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+    public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
         hasher.waitForBuffer()
         let chunk = try inner.read(upTo: maxCount)
         hasher.submit(chunk)
@@ -74,10 +74,10 @@ final class HashingEntrySource: ByteSource {
         return chunk
     }
 
-    func skip(_ count: Int64) throws -> Int64 { try skipByReading(count) }
+    public func skip(_ count: Int64) throws -> Int64 { try skipByReading(count) }
 
     /// Reads whatever the consumer left, then returns the digest.
-    func finish() throws -> String {
+    public func finish() throws -> String {
         while try !read(upTo: 1 << 20).isEmpty {}
         return hasher.finish()
     }

@@ -41,6 +41,8 @@ public struct ValidationReport: Sendable {
     public var checked: [String]
     /// v2: the computed index digest.
     public var indexDigest: String?
+    /// A read failure of the file itself (not a finding about the archive): the run is an I/O error.
+    public var ioError: String?
 
     public init(file: String) {
         self.file = file

@@ -1,0 +1,129 @@
+import ByteStreams
+import CheckpointArchive
+import Compression
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The validator engine: one streaming pass over an archive, every applicable rule, a report.
+///
+/// The layers are checked in order as the bytes flow: compression (detection, decoding, limits), the tar
+/// stream (header encodings, names, links, padding, end), then the format's rules: v2 structure, digests
+/// and index, or the v1 profile's files and nested tars. Malformed input (it cannot be decoded further)
+/// ends the pass with a diagnostic; everything else is reported and the pass goes on.
+public final class Validator {
+    public let options: ValidatorOptions
+
+    public init(options: ValidatorOptions = ValidatorOptions()) { self.options = options }
+
+    /// Validates one archive.
+    /// - Parameters:
+    ///   - file: the name reported.
+    ///   - source: the archive's bytes (a file or a pipe).
+    ///   - progress: called now and then with the number of archive bytes read.
+    public func validate(file: String, source: FileSource, progress: ((Int64) -> Void)? = nil) -> ValidationReport {
+        var report = ValidationReport(file: file)
+        let collector = DiagnosticCollector(capPerRule: options.maxDiagnosticsPerRule)
+        let size = source.fileSize
+        let limits = options.decompressionLimits
+            ?? (size.map { .budget(compressedSize: max($0, 1 << 20)) } ?? DecompressionLimits(maxExpansionRatio: 1024))
+        let input: ByteSource = progress.map { CountingSource(source, report: $0) } ?? source
+        let opened: OpenedArchive
+        do {
+            opened = try ArchiveOpener.open(input, limits: limits)
+        } catch {
+            if case let CompressionError.unsupported(format) = error {
+                report.compression = format.rawValue
+                MalformedInput.noteCompression(format, to: collector)
+            } else if case .notAFinding(let text) = MalformedInput.report(error, to: collector) {
+                report.ioError = text
+            }
+            return finish(report, collector)
+        }
+        report.compression = opened.compression.rawValue
+        MalformedInput.noteCompression(opened.compression, format: opened.format, to: collector)
+        let useV2: Bool
+        switch options.profile {
+        case .auto: useV2 = opened.format == .v2
+        case .v2: useV2 = true
+        case .podman, .crio, .containerd: useV2 = false
+        }
+        if useV2 {
+            report.format = "v2"
+            let tarRules = TarLayerRules(collector: collector, format: .v2)
+            let checker = V2Checker(collector: collector, options: options, compression: opened.compression,
+                                    tail: size.flatMap { tail(of: source, size: $0) },
+                                    tarObserver: tarRules, entryHook: tarRules.entry)
+            var ioError: String?
+            let result = checker.check(stream: opened.stream) { error in
+                if case .notAFinding(let text) = MalformedInput.report(error, to: collector, format: .v2,
+                                                                       compression: opened.compression) {
+                    ioError = text
+                }
+            }
+            if let end = result.tarEnd { tarRules.end(end) }
+            withExtendedLifetime(tarRules) {}
+            report.ioError = ioError
+            report.profile = result.profile ?? result.header?.profile.rawValue
+            report.profileReason = opened.format == .v2 ? "entry 0 carries CKA.version" : "forced by --profile v2"
+            report.indexDigest = result.indexDigest
+        } else {
+            report.format = "v1"
+            let checker = V1Checker(collector: collector, options: options, compression: opened.compression)
+            let result = checker.check(stream: opened.stream)
+            report.profile = result.profile
+            report.profileReason = result.profileReason
+            report.ioError = result.ioError
+        }
+        return finish(report, collector)
+    }
+
+    private func finish(_ report: ValidationReport, _ collector: DiagnosticCollector) -> ValidationReport {
+        var r = report
+        r.diagnostics = collector.diagnostics
+        r.checked = collector.checked
+        return r
+    }
+
+    /// The last 64 bytes of a regular file (for the framed locator), read with `pread`.
+    private func tail(of source: FileSource, size: Int64) -> [UInt8]? {
+        let n = Int(min(size, 64))
+        var bytes = [UInt8](repeating: 0, count: n)
+        let got = bytes.withUnsafeMutableBytes { pread(source.descriptor.rawValue, $0.baseAddress, n, off_t(size) - off_t(n)) }
+        return got == n ? bytes : nil
+    }
+}
+
+/// Reports how far the archive has been read.
+final class CountingSource: ByteSource {
+    private let inner: ByteSource
+    private let report: (Int64) -> Void
+
+    init(_ inner: ByteSource, report: @escaping (Int64) -> Void) {
+        self.inner = inner
+        self.report = report
+    }
+
+    var position: Int64 { inner.position }
+
+    func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
+        let chunk = try inner.read(upTo: maxCount)
+        report(inner.position)
+        return chunk
+    }
+
+    func skip(_ count: Int64) throws -> Int64 {
+        let n = try inner.skip(count)
+        report(inner.position)
+        return n
+    }
+}
+
+extension FileSource {
+    /// The size of a regular file, nil for pipes.
+    public var fileSize: Int64? {
+        guard isSeekable else { return nil }
+        var st = stat()
+        return fstat(descriptor.rawValue, &st) == 0 ? Int64(st.st_size) : nil
+    }
+}

@@ -1,0 +1,226 @@
+import TarFormat
+
+/// How v2 entries are encoded: the v2 column of the tar subset that needs the raw header blocks (CKA-TAR-007,
+/// 025, 031, 032, 036, 044) and the v2 rules on pax extended headers (CKA-V2-005, 049, 050, 051).
+enum V2EncodingRules {
+    static let ids = ["CKA-TAR-007", "CKA-TAR-025", "CKA-TAR-031", "CKA-TAR-032", "CKA-TAR-036", "CKA-TAR-044",
+                      "CKA-V2-005", "CKA-V2-049", "CKA-V2-050", "CKA-V2-051"]
+
+    static func check(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
+        magic(h, raw: raw, report: report)
+        paxKeys(h, records: records, report: report)
+        nameField(h, raw: raw, records: records, report: report)
+        linkField(h, raw: raw, records: records, report: report)
+        nameForm(h, report: report)
+        limits(h, raw: raw, records: records, report: report)
+        paxHeaderNames(h, raw: raw, report: report)
+        recordOrder(h, raw: raw, report: report)
+        paxNeeded(h, raw: raw, records: records, report: report)
+    }
+
+    private static let ustarMagic = Array("ustar\u{0}00".utf8)
+
+    /// CKA-TAR-007: every header block carries the magic `ustar\0` and version `00`.
+    static func magic(_ h: TarHeader, raw: V2RawEntry, report: V2Reporter) {
+        for b in raw.blocks where !b.bytes[257..<265].elementsEqual(ustarMagic) {
+            report("CKA-TAR-007", "a header block without the magic \"ustar\\0\" and version \"00\"", path: h.path,
+                   offset: b.offset)
+        }
+    }
+
+    static let plainKeys: Set<String> = ["path", "linkpath", "size", "uid", "gid", "mtime"]
+    static let ckaKeys: Set<String> = ["CKA.version", "CKA.section", "CKA.section.critical", "CKA.section.name",
+                                       "CKA.index", "CKA.pad"]
+
+    /// CKA-TAR-025: only the pax keys v2 allows; CKA-V2-005: only the `CKA.` keys part 5 defines.
+    static func paxKeys(_ h: TarHeader, records: [V2PaxRecord], report: V2Reporter) {
+        for r in records {
+            if r.key.hasPrefix("CKA.") {
+                if !ckaKeys.contains(r.key) { report("CKA-V2-005", "the record \(r.key) is not defined by part 5", h) }
+            } else if !plainKeys.contains(r.key), !(r.key.hasPrefix("SCHILY.xattr.") && r.key.utf8.count > 13) {
+                report("CKA-TAR-025", "the pax record \(r.key) is not allowed in v2", h)
+            }
+        }
+    }
+
+    /// CKA-V2-005 (and CKA-V2-001 for `CKA.version`): the defined `CKA.` records only where part 5 puts them.
+    /// `CKA.pad` is left to the alignment rules.
+    static func ckaPlacement(_ h: TarHeader, records: [V2PaxRecord], first: Bool, report: V2Reporter) {
+        guard records.contains(where: { $0.key.hasPrefix("CKA.") }) else { return }
+        let keys = Set(records.map(\.key))
+        let marker = keys.contains("CKA.section")
+        if !first, keys.contains("CKA.version") { report("CKA-V2-001", "only entry 0 may carry CKA.version", h) }
+        if first, marker || keys.contains("CKA.index") {
+            report("CKA-V2-005", "the version marker carries a section or index record", h)
+        }
+        for k in ["CKA.section.critical", "CKA.section.name"] where !marker && keys.contains(k) {
+            report("CKA-V2-005", "\(k) on an entry that is not a section marker", h)
+        }
+        if marker, keys.contains("CKA.index") { report("CKA-V2-005", "a section marker carries CKA.index", h) }
+    }
+
+    /// Whether a name or link target cannot stand in its 100-byte ustar field alone.
+    static func needsRecord(_ bytes: [UInt8]) -> Bool { bytes.count > 100 || bytes.contains { $0 >= 0x80 } }
+
+    /// The longest prefix of at most `max` bytes that ends on a UTF-8 character boundary.
+    static func cut(_ bytes: [UInt8], max: Int = 100) -> [UInt8] {
+        guard bytes.count > max else { return bytes }
+        var n = max
+        while n > 0, bytes[n] & 0xC0 == 0x80 { n -= 1 }
+        return Array(bytes[..<n])
+    }
+
+    static func field(_ block: [UInt8], _ range: Range<Int>) -> [UInt8] {
+        Array(block[range].prefix(while: { $0 != 0 }))
+    }
+
+    /// CKA-TAR-031: a name in the `name` field alone when it is ASCII and fits, otherwise a `path` record and
+    /// its longest fitting prefix in the field; the `prefix` field all NUL.
+    static func nameField(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
+        guard let block = raw.entryBlock else { return }
+        if block[345..<500].contains(where: { $0 != 0 }) {
+            report("CKA-TAR-031", "the ustar prefix field is not empty", h)
+        }
+        fieldRule("CKA-TAR-031", what: "name", value: h.pathBytes, stored: field(block, 0..<100), key: "path",
+                  records: records, h, report: report)
+    }
+
+    /// CKA-TAR-032: the same for link targets, with `linkpath` and the `linkname` field.
+    static func linkField(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
+        guard let block = raw.entryBlock else { return }
+        fieldRule("CKA-TAR-032", what: "link target", value: h.linkBytes, stored: field(block, 157..<257),
+                  key: "linkpath", records: records, h, report: report)
+    }
+
+    private static func fieldRule(_ id: String, what: String, value: [UInt8], stored: [UInt8], key: String,
+                                  records: [V2PaxRecord], _ h: TarHeader, report: V2Reporter) {
+        let hasRecord = records.contains { $0.key == key }
+        if needsRecord(value) {
+            if !hasRecord {
+                report(id, "the \(what) is not ASCII or longer than 100 bytes but has no \(key) record", h)
+            } else if stored != cut(value) {
+                report(id, "the ustar field must hold the longest prefix of the \(what) that fits 100 bytes", h)
+            }
+        } else if hasRecord {
+            report(id, "a \(key) record for a \(what) that fits the ustar field", h)
+        } else if stored != value {
+            report(id, "the \(what) must be in its ustar field alone", h)
+        }
+    }
+
+    /// CKA-TAR-036: no `./` prefix; directory names end with `/`, no other name does.
+    static func nameForm(_ h: TarHeader, report: V2Reporter) {
+        let b = h.pathBytes
+        if b.starts(with: [0x2E, 0x2F]) { report("CKA-TAR-036", "a v2 name must not start with \"./\"", h) }
+        if h.type == .directory, b.last != 0x2F {
+            report("CKA-TAR-036", "a directory name must end with \"/\"", h)
+        } else if h.type != .directory, b.last == 0x2F {
+            report("CKA-TAR-036", "only directory names end with \"/\"", h)
+        }
+    }
+
+    /// CKA-TAR-044: the limits of table 2.9 for v2 encoders.
+    static func limits(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
+        let name = h.pathBytes
+        let length = name.last == 0x2F ? name.count - 1 : name.count
+        var components = 1, longest = 0, current = 0
+        for i in 0..<length {
+            if name[i] == 0x2F {
+                components += 1
+                current = 0
+            } else {
+                current += 1
+                longest = max(longest, current)
+            }
+        }
+        var problems: [String] = []
+        if length > 4096 { problems.append("a name longer than 4096 bytes") }
+        if longest > 255 { problems.append("a path component longer than 255 bytes") }
+        if components > 256 { problems.append("more than 256 path components") }
+        if h.type == .symbolicLink || h.type == .hardLink, h.linkBytes.count > 4096 {
+            problems.append("a link target longer than 4096 bytes")
+        }
+        if raw.paxHeaders.contains(where: { $0.body.count > 1 << 20 }) {
+            problems.append("pax extended header data larger than 1 MiB")
+        }
+        if !records.isEmpty {
+            let xattrs = records.filter { $0.key.hasPrefix("SCHILY.xattr.") }
+            if xattrs.count > 128 { problems.append("more than 128 SCHILY.xattr records") }
+            if xattrs.contains(where: { $0.value.count > 65536 }) { problems.append("an xattr value larger than 65536 bytes") }
+        }
+        for p in problems { report("CKA-TAR-044", "\(p) (table 2.9)", h) }
+    }
+
+    /// The name CKA-V2-049 gives the pax extended header of an entry named `path`.
+    static func paxHeaderName(for path: [UInt8]) -> [UInt8] {
+        var n = path
+        if n.last == 0x2F { n.removeLast() }
+        guard let slash = n.lastIndex(of: 0x2F) else { return cut(Array("./PaxHeaders/".utf8) + n) }
+        return cut(Array(n[..<slash]) + Array("/PaxHeaders/".utf8) + Array(n[(slash + 1)...]))
+    }
+
+    /// An octal numeric field as CKA-TAR-012 reads it; nil when it does not parse.
+    static func octal(_ block: [UInt8], _ range: Range<Int>) -> Int64? {
+        var i = range.lowerBound
+        while i < range.upperBound, block[i] == 0x20 { i += 1 }
+        var v: Int64 = 0
+        while i < range.upperBound, block[i] >= 0x30, block[i] <= 0x37 {
+            v = v * 8 + Int64(block[i] - 0x30)
+            i += 1
+        }
+        guard i == range.upperBound || block[i] == 0 || block[i] == 0x20 else { return nil }
+        return v
+    }
+
+    /// CKA-V2-049: the name, mode, owner, time and user names of every pax extended header.
+    static func paxHeaderNames(_ h: TarHeader, raw: V2RawEntry, report: V2Reporter) {
+        for x in raw.paxHeaders {
+            let b = x.block
+            var problems: [String] = []
+            let expected = paxHeaderName(for: h.pathBytes)
+            if field(b, 0..<100) != expected || b[345..<500].contains(where: { $0 != 0 }) {
+                problems.append("name must be \"\(String(decoding: expected, as: UTF8.self))\"")
+            }
+            if octal(b, 100..<108) != 0o644 { problems.append("mode must be 0644") }
+            if octal(b, 108..<116) != 0 || octal(b, 116..<124) != 0 { problems.append("uid and gid must be 0") }
+            if octal(b, 136..<148) != 0 { problems.append("mtime must be 0") }
+            if !field(b, 265..<297).isEmpty || !field(b, 297..<329).isEmpty {
+                problems.append("uname and gname must be empty")
+            }
+            if !problems.isEmpty {
+                report("CKA-V2-049", "pax extended header: " + problems.joined(separator: "; "), path: h.path,
+                       offset: x.offset)
+            }
+        }
+    }
+
+    /// CKA-V2-050: the records of each pax extended header sorted by the byte order of their keys.
+    static func recordOrder(_ h: TarHeader, raw: V2RawEntry, report: V2Reporter) {
+        for x in raw.paxHeaders {
+            let keys = V2PaxRecord.parse(x.body).map { Array($0.key.utf8) }
+            if let i = keys.indices.dropLast().first(where: { keys[$0 + 1].lexicographicallyPrecedes(keys[$0]) }) {
+                report("CKA-V2-050", "pax record \(String(decoding: keys[i + 1], as: UTF8.self)) after "
+                       + String(decoding: keys[i], as: UTF8.self) + " (records are sorted by key)",
+                       path: h.path, offset: x.offset)
+            }
+        }
+    }
+
+    /// CKA-V2-051: a pax extended header only for an entry that needs at least one record.
+    static func paxNeeded(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
+        guard !raw.paxHeaders.isEmpty else { return }
+        let octal11: Int64 = 0o77777777777
+        let needed = records.contains { r in
+            switch r.key {
+            case "path": return needsRecord(h.pathBytes)
+            case "linkpath": return needsRecord(h.linkBytes)
+            case "size": return h.size > octal11
+            case "uid": return h.uid > 0o7777777
+            case "gid": return h.gid > 0o7777777
+            case "mtime": return h.mtime.nanoseconds != 0 || h.mtime.seconds < 0 || h.mtime.seconds > octal11
+            default: return r.key.hasPrefix("CKA.") || r.key.hasPrefix("SCHILY.xattr.")
+            }
+        }
+        if !needed { report("CKA-V2-051", "a pax extended header although the entry needs no record", h) }
+    }
+}

@@ -1,0 +1,88 @@
+import TarFormat
+
+/// One pax record as stored: its key, value and encoded length (for CKA-ALN-004).
+struct V2PaxRecord {
+    var key: String
+    var value: [UInt8]
+    var length: Int
+
+    var stringValue: String { String(decoding: value, as: UTF8.self) }
+
+    /// The records of a pax extended header body, in stored order. The reader has already refused malformed
+    /// bodies, so parsing stops quietly at anything unexpected.
+    static func parse(_ body: [UInt8]) -> [V2PaxRecord] {
+        var out: [V2PaxRecord] = []
+        var i = 0
+        while i < body.count {
+            var j = i
+            var length = 0
+            while j < body.count, body[j] >= 0x30, body[j] <= 0x39, j - i < 10 {
+                length = length * 10 + Int(body[j] - 0x30)
+                j += 1
+            }
+            guard j < body.count, body[j] == 0x20, length > j - i + 1, i + length <= body.count else { break }
+            let content = body[(j + 1)..<(i + length - 1)]
+            guard let eq = content.firstIndex(of: 0x3D) else { break }
+            out.append(V2PaxRecord(key: String(decoding: content[content.startIndex..<eq], as: UTF8.self),
+                                   value: Array(content[(eq + 1)...]), length: length))
+            i += length
+        }
+        return out
+    }
+}
+
+/// The raw structure of one entry as the reader saw it: its header blocks and its pax extended headers.
+struct V2RawEntry {
+    /// Every header block read for the entry (extended headers first, the entry's own block last).
+    var blocks: [(offset: Int64, bytes: [UInt8])] = []
+    /// The pax `x` headers: their header block and body.
+    var paxHeaders: [(offset: Int64, block: [UInt8], body: [UInt8])] = []
+
+    /// The entry's own header block (the last one read).
+    var entryBlock: [UInt8]? { blocks.last?.bytes }
+
+    /// The records of all the entry's own pax headers, in stored order.
+    var records: [V2PaxRecord] { paxHeaders.flatMap { V2PaxRecord.parse($0.body) } }
+
+    static let typeflagOffset = 156
+}
+
+/// The reader's observer during a v2 check: keeps the raw blocks of the current entry for the encoding rules
+/// and passes every callback on to the tar-layer observer.
+final class V2StreamObserver: TarReaderObserver {
+    private let forward: TarReaderObserver?
+    private(set) var entry = V2RawEntry()
+    private var bodies: [(offset: Int64, body: [UInt8])] = []
+
+    init(forwardingTo forward: TarReaderObserver?) { self.forward = forward }
+
+    /// Forgets the previous entry; call before `reader.next()`.
+    func beginEntry() {
+        entry = V2RawEntry()
+        bodies.removeAll(keepingCapacity: true)
+    }
+
+    /// The entry just read, with its pax headers matched to their bodies.
+    func finishEntry() -> V2RawEntry {
+        var e = entry
+        for b in e.blocks where b.bytes[V2RawEntry.typeflagOffset] == 0x78 {
+            let body = bodies.first(where: { $0.offset == b.offset })?.body ?? []
+            e.paxHeaders.append((b.offset, b.bytes, body))
+        }
+        return e
+    }
+
+    func tarReader(_ reader: TarReader, readHeaderBlock block: UnsafeRawBufferPointer, at offset: Int64) {
+        entry.blocks.append((offset, Array(block)))
+        forward?.tarReader(reader, readHeaderBlock: block, at: offset)
+    }
+
+    func tarReader(_ reader: TarReader, readExtendedHeaderBody body: [UInt8], at offset: Int64) {
+        bodies.append((offset, body))
+        forward?.tarReader(reader, readExtendedHeaderBody: body, at: offset)
+    }
+
+    func tarReader(_ reader: TarReader, sawNonZeroPaddingAt offset: Int64) {
+        forward?.tarReader(reader, sawNonZeroPaddingAt: offset)
+    }
+}
