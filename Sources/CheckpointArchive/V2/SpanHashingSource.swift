@@ -58,18 +58,27 @@ public final class SpanHashingSource: ByteSource {
 /// each chunk runs on a second thread while the consumer writes the chunk out; the chunk stays valid until
 /// the next read, which first waits for that hash.
 public final class HashingEntrySource: ByteSource {
+    /// Files smaller than this are hashed on the reading thread: handing them to another thread costs more
+    /// than it saves.
+    public static let backgroundThreshold: Int64 = 1 << 20
+
     private let inner: ByteSource
-    private let hasher = BackgroundHasher()
+    private let background: BackgroundHasher?
+    private var inline = SHA256()
     private var consumed: Int64 = 0
 
-    public init(_ inner: ByteSource) { self.inner = inner }
+    /// - Parameter size: the entry's size, which decides whether hashing runs on a second thread.
+    public init(_ inner: ByteSource, size: Int64 = .max) {
+        self.inner = inner
+        background = size >= Self.backgroundThreshold ? BackgroundHasher() : nil
+    }
 
     public var position: Int64 { consumed }
 
     public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
-        hasher.waitForBuffer()
+        background?.waitForBuffer()
         let chunk = try inner.read(upTo: maxCount)
-        hasher.submit(chunk)
+        if let background { background.submit(chunk) } else { inline.update(bufferPointer: chunk) }
         consumed += Int64(chunk.count)
         return chunk
     }
@@ -79,6 +88,6 @@ public final class HashingEntrySource: ByteSource {
     /// Reads whatever the consumer left, then returns the digest.
     public func finish() throws -> String {
         while try !read(upTo: 1 << 20).isEmpty {}
-        return hasher.finish()
+        return background?.finish() ?? Hex.string(inline.finalize())
     }
 }

@@ -129,7 +129,17 @@ public final class V2Decoder {
             if h.type == .hardLink, !h.linkName.hasPrefix(dir) {
                 throw CheckpointError("CKA-V2-041", "hard link to another section", entry: h.path, offset: h.headerOffset)
             }
-            guard currentKnown else { continue }
+            guard currentKnown else {
+                // An unknown ancillary section is skipped, but its files still count for the index (CKA-V2-018).
+                if h.type.isRegularFile {
+                    let entryData = HashingEntrySource(TarEntrySource(reader), size: h.size)
+                    hashing.excludingData = true
+                    defer { hashing.excludingData = false }
+                    files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset,
+                                                         sha256: try entryData.finish()))
+                }
+                continue
+            }
             if section.kind == .rootfs, h.type.isRegularFile,
                h.path == "rootfs/deleted.files" || h.path == "rootfs/implied.dirs" {
                 // Paths in metadata are checked like entry names before anything uses them (CKA-SEC-010).
@@ -152,7 +162,7 @@ public final class V2Decoder {
                 pendingImplied.remove("/" + String(h.path.dropFirst("rootfs/tree/".count).dropLast()))
             }
             if h.type.isRegularFile {
-                let entryData = HashingEntrySource(TarEntrySource(reader))
+                let entryData = HashingEntrySource(TarEntrySource(reader), size: h.size)
                 hashing.excludingData = true
                 defer { hashing.excludingData = false }
                 let reflink = reflinkDescriptor.map { ReflinkSource(descriptor: $0, offset: h.dataOffset) }
