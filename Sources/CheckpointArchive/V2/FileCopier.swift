@@ -62,7 +62,11 @@ enum FileCopier {
         }
         let wrote = try tar.writeDataDirectly { out in
             // The hasher's thread reads the file (from the page cache) while the kernel copies it here.
-            let hashing = BackgroundFileHash(fd: fd, size: size)
+            // Its own descriptor, so the two threads share no file description.
+            let hashFD = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard hashFD >= 0 else { throw CheckpointError.system("open", path: path) }
+            defer { close(hashFD) }
+            let hashing = BackgroundFileHash(fd: hashFD, size: size)
             var copied: Int64 = 0
             while copied < size {
                 let r = csys_copy_file_range(fd, copied, out, -1, UInt64(size - copied))
