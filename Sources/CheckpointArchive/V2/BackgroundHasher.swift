@@ -45,8 +45,9 @@ final class BackgroundFileHash: @unchecked Sendable {
     private var digest: String?
     private var failure: CheckpointError?
 
-    init(fd: Int32, size: Int64) {
-        let thread = Thread { [self] in
+    /// - Parameter inline: hash now, on the caller's thread (for small files).
+    init(fd: Int32, size: Int64, inline: Bool = false) {
+        let work: @Sendable () -> Void = { [self] in
             defer { done.signal() }
             let chunk = 1 << 20
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
@@ -65,7 +66,11 @@ final class BackgroundFileHash: @unchecked Sendable {
             }
             digest = Hex.string(hasher.finalize())
         }
-        thread.start()
+        if inline {
+            work()
+        } else {
+            Thread(block: work).start()
+        }
     }
 
     /// Waits for the thread and returns the digest.

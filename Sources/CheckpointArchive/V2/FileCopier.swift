@@ -61,12 +61,13 @@ enum FileCopier {
             throw CheckpointError("IO", "file changed size while it was being archived", entry: entry)
         }
         let wrote = try tar.writeDataDirectly { out in
-            // The hasher's thread reads the file (from the page cache) while the kernel copies it here.
-            // Its own descriptor, so the two threads share no file description.
+            // The hasher reads the file (from the page cache) while the kernel copies it here: on a thread of
+            // its own, through its own descriptor, for large files; inline for small ones, where starting a
+            // thread costs more than it saves.
             let hashFD = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard hashFD >= 0 else { throw CheckpointError.system("open", path: path) }
             defer { close(hashFD) }
-            let hashing = BackgroundFileHash(fd: hashFD, size: size)
+            let hashing = BackgroundFileHash(fd: hashFD, size: size, inline: size < 1 << 20)
             var copied: Int64 = 0
             while copied < size {
                 let r = csys_copy_file_range(fd, copied, out, -1, UInt64(size - copied))
