@@ -51,7 +51,7 @@ extension Ckpt {
             let dir = output == "-" ? "." : slash.map { String(output[..<$0]) } ?? "."
             let staging = "\(dir)/.ckpt-convert-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             defer { removeTree(staging) }
-            var extract = try Extract.parse([input, staging, "--quiet"])
+            let extract = try Extract.parse([input, staging, "--quiet"])
             try extract.run()
             let header = try ArchiveHeader.parse(Array(try readFile(staging + "/cka-header.json"))).header
             let method = compress?.rawValue ?? header.compression.rawValue
@@ -62,7 +62,7 @@ extension Ckpt {
             if let level { args += ["--level", String(level)] }
             if deterministic { args.append("--deterministic") }
             if quiet { args.append("--quiet") }
-            var create = try Create.parse(args)
+            let create = try Create.parse(args)
             try create.run()
         }
     }
