@@ -150,7 +150,7 @@ final class V1CheckerTests: XCTestCase {
 
     func testInventoryImage() throws {
         assertV1Findings(try C.tar([C.file("config.dump", C.podmanConfig), C.file("spec.dump", C.podmanSpec),
-                                    C.dir("checkpoint/"), C.file("checkpoint/pstree.img", bytes: C.inventory)]),
+                                    C.dir("checkpoint/"), C.file("checkpoint/pstree.img", bytes: Self.pstreeImage)]),
                          ["CKA-V1-003"])
     }
 
@@ -374,7 +374,7 @@ final class V1CheckerTests: XCTestCase {
 
     func testContainerdCheckpointIsFlat() throws {
         let bytes = try C.tar([C.dir("checkpoint/"), C.file("checkpoint/inventory.img", bytes: C.inventory),
-                               C.dir("checkpoint/sub/"), C.file("checkpoint/sub/x.img", bytes: C.inventory),
+                               C.dir("checkpoint/sub/"), C.file("checkpoint/sub/x.img", bytes: Self.pstreeImage),
                                C.file("config.dump", C.containerdConfig), C.file("spec.dump", C.containerdSpec),
                                C.file("status.dump", "{}")])
         let (c, _) = assertV1Findings(bytes, ["CKA-CTRD-007"])
@@ -408,7 +408,21 @@ final class V1CheckerTests: XCTestCase {
         XCTAssertEqual(c.diagnostics.last?.id, "CKA-TAR-001")
     }
 
-    // MARK: - CRIU image magic (no requirement yet)
+    // MARK: - CRIU image magic (CKA-V1-021)
+
+    /// An image header as CRIU writes it: IMG_COMMON_MAGIC, then PSTREE_MAGIC (0x50273030), little-endian.
+    static let pstreeImage: [UInt8] = [0x19, 0x43, 0x56, 0x54, 0x30, 0x30, 0x27, 0x50, 0, 0, 0, 0]
+
+    func testCRIUImageMagicInArchives() throws {
+        let good = try C.podman([C.file("checkpoint/pstree.img", bytes: Self.pstreeImage)])
+        assertV1Findings(good, [])
+        let bad = try C.podman([C.file("checkpoint/pstree.img", "not an image")])
+        let (c, _) = assertV1Findings(bad, ["CKA-V1-021"])
+        XCTAssertEqual(c.diagnostics.first?.severity, .warning)
+        XCTAssertEqual(c.diagnostics.first?.path, "checkpoint/pstree.img")
+        // Raw images (memory pages) carry no magic.
+        assertV1Findings(try C.podman([C.file("checkpoint/pages-1.img", "raw page bytes")]), [])
+    }
 
     func testCRIUImageMagic() {
         typealias I = V1CRIUImages
@@ -418,6 +432,6 @@ final class V1CheckerTests: XCTestCase {
         XCTAssertNil(I.problem(name: "checkpoint/descriptors.json", prefix: Array("[\"/dev/".utf8), size: 100))
         XCTAssertNotNil(I.problem(name: "checkpoint/inventory.img", prefix: Array("inv".utf8), size: 3))
         XCTAssertNotNil(I.problem(name: "checkpoint/core-1.img", prefix: Array("core".utf8), size: 4))
-        XCTAssertNil(I.requirementID, "no requirement of the specification names CRIU image magic yet")
+        XCTAssertEqual(I.requirementID, "CKA-V1-021")
     }
 }

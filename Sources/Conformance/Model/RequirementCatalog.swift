@@ -96,6 +96,7 @@ public enum RequirementCatalog {
         Requirement(id: "CKA-V1-018", classes: "E,D,V", severity: .error, summary: "In `bind.mounts`, `destination` MUST be a container path satisfying CKA-SEC-010, `source` MUST be an absolute path without `.`, `..` or e ...", part: "04-v1-profiles.md"),
         Requirement(id: "CKA-V1-019", classes: "D,V", severity: .error, summary: "A decoder MUST determine the v1 profile as follows", part: "04-v1-profiles.md"),
         Requirement(id: "CKA-V1-020", classes: "V", severity: .warning, summary: "The secondary signals of table 4.13 SHOULD agree with the detected profile", part: "04-v1-profiles.md"),
+        Requirement(id: "CKA-V1-021", classes: "E,V", severity: .warning, summary: "A file named `*.img` under `checkpoint/` or `pre-checkpoint/` that is not a raw image SHOULD begin with the CRIU magic numbers described ...", part: "04-v1-profiles.md"),
         Requirement(id: "CKA-POD-001", classes: "E", severity: nil, summary: "A Podman-profile encoder MUST write the top-level names in the include-list order above", part: "04-v1-profiles.md"),
         Requirement(id: "CKA-POD-002", classes: "E,V", severity: .error, summary: "A Podman-profile archive MUST have `spec.dump` annotation `io.container.manager` equal to `libpod`", part: "04-v1-profiles.md"),
         Requirement(id: "CKA-POD-003", classes: "E,V", severity: .error, summary: "The nested `devshm-checkpoint.tar` and `volumes/<name>.tar` MUST begin with a directory entry `./` and name all other entries `./<relativ ...", part: "04-v1-profiles.md"),

@@ -10,9 +10,8 @@ enum V1CRIUImages {
     static let inventoryMagic: UInt32 = 0x5831_3116
     static let statsMagic: UInt32 = 0x5709_3306
 
-    /// The requirement a bad image magic breaks. The specification has none yet (part 4.5 calls the images
-    /// opaque), so the check is off until one is defined.
-    static let requirementID: String? = nil
+    /// The requirement a bad image magic breaks (a SHOULD: reported as a warning).
+    static let requirementID: String? = "CKA-V1-021"
 
     /// File-name prefixes of images CRIU writes raw (RAW_IMAGE_MAGIC, `O_NOBUF`), and of plugin images that are
     /// not CRIU images.
