@@ -23,7 +23,7 @@ tarflags=(--format=pax --mtime=@1700000000 --owner=0 --group=0 --numeric-owner
           --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime)
 tar "${tarflags[@]}" --sort=name -cf "$b/rootfs-diff.tar" -C "$work/rootfs" etc/motd srv/data/state.txt
 find "$b" -exec touch -h -d @1700000000 {} +
-chmod 0600 "$b"/config.dump "$b"/spec.dump "$b"/network.status
+chmod 0600 "$b"/config.dump "$b"/spec.dump "$b"/network.status "$b"/checkpoint/*.img  # CRIU writes 0600
 # Podman's include order: config.dump, spec.dump, network.status, checkpoint, rootfs-diff.tar, deleted.files.
 tar "${tarflags[@]}" --no-recursion -cf "$work/out.tar" -C "$b" config.dump spec.dump network.status \
   checkpoint $(cd "$b" && ls checkpoint/* | sort) rootfs-diff.tar deleted.files

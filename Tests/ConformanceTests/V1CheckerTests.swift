@@ -36,14 +36,14 @@ final class V1CheckerTests: XCTestCase {
 
     // MARK: - The bundled Podman sample
 
-    func testBundledPodmanSampleHasNoErrors() throws {
+    func testBundledPodmanSampleIsValid() throws {
         let path = TestTools.repositoryRoot.appendingPathComponent("Examples/podman-checkpoint.tar.zst").path
         let (c, result) = try C.run(file: path)
         XCTAssertEqual(c.diagnostics.filter { $0.severity == .error }.map(\.id), [])
         XCTAssertEqual(result.profile, "podman")
         XCTAssertNil(result.ioError)
-        // crit writes the CRIU images 0644: the one warning the sample has.
-        XCTAssertEqual(Set(c.diagnostics.map(\.id)), ["CKA-V1-009"])
+        // The sample's images are 0600 as CRIU writes them, and carry real CRIU magic numbers (made by crit).
+        XCTAssertEqual(c.diagnostics.map(\.id), [])
         XCTAssertTrue(c.checked.contains("CKA-CMP-007"))
     }
 
