@@ -60,6 +60,13 @@ public final class FileSource: ByteSource {
 
     public var position: Int64 { consumed }
 
+    /// The size of the file when the descriptor is a regular file (or block device), nil for pipes.
+    public var fileSize: Int64? {
+        guard isSeekable else { return nil }
+        var info = stat()
+        return fstat(descriptor.rawValue, &info) == 0 ? Int64(info.st_size) : nil
+    }
+
     public func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
         if start == end {
             try refill()

@@ -41,6 +41,14 @@ public struct DecompressionLimits: Sendable, Equatable {
         return DecompressionLimits(maxWindowLog: maxWindowLog, maxOutputBytes: overflow ? Int64.max : product)
     }
 
+    /// The default budget of CKA-SEC-019 for an input: 1024 times its compressed size when that is known (a
+    /// regular file, counted as at least 1 MiB), otherwise an expansion ratio of 1024 checked as the stream is
+    /// read (a pipe).
+    public static func forInput(compressedSize: Int64?) -> DecompressionLimits {
+        guard let size = compressedSize else { return DecompressionLimits(maxExpansionRatio: 1024) }
+        return .budget(compressedSize: max(size, 1 << 20))
+    }
+
     /// `maxWindowLog` clamped to what libzstd accepts (10...31).
     var effectiveWindowLog: Int { min(max(maxWindowLog, 10), 31) }
 }

@@ -25,23 +25,7 @@ extension Ckpt {
         @Option(help: "Target format: v2 or v1.")
         var to: FormatChoice
 
-        @Option(help: "Engine profile of the result (podman, cri-o, containerd; generic for v2).")
-        var profile: String?
-
-        @Option(help: "Compression of the result: none, gzip or zstd (default: that of the input, CKA-CNV-010).")
-        var compress: CompressionChoice?
-
-        @Flag(help: "v2: framed compression.")
-        var framed = false
-
-        @Option(help: "v2, uncompressed: data alignment.")
-        var align: Int = 0
-
-        @Option(help: "Compression level.")
-        var level: Int?
-
-        @Flag(help: "Reproducible output.")
-        var deterministic = false
+        @OptionGroup var encoding: EncodingOptions
 
         @Flag(help: "Print nothing but errors.")
         var quiet = false
@@ -53,17 +37,9 @@ extension Ckpt {
             defer { removeTree(staging) }
             let extract = try Extract.parse([input, staging, "--quiet"])
             try extract.run()
-            let header = try ArchiveHeader.parse(Array(try readFile(staging + "/cka-header.json"))).header
-            let method = compress?.rawValue ?? header.compression.rawValue
-            var args = [staging, output, "--format", to.rawValue, "--compress", method]
-            if let profile { args += ["--profile", profile] }
-            if framed { args.append("--framed") }
-            if align > 0 { args += ["--align", String(align)] }
-            if let level { args += ["--level", String(level)] }
-            if deterministic { args.append("--deterministic") }
-            if quiet { args.append("--quiet") }
-            let create = try Create.parse(args)
-            try create.run()
+            let header = try ArchiveHeader.parse(try readFile(staging + "/cka-header.json")).header
+            try Create.write(directory: staging, to: output, format: to, encoding: encoding,
+                             compression: encoding.compress?.format ?? header.compression, quiet: quiet)
         }
     }
 }

@@ -23,11 +23,70 @@ extension Ckpt {
         @Option(help: "Archive format: v2 or v1.")
         var format: FormatChoice = .v2
 
+        @OptionGroup var encoding: EncodingOptions
+
+        @Flag(help: "Print nothing but errors.")
+        var quiet = false
+
+        func run() throws {
+            try Self.write(directory: directory, to: output, format: format, encoding: encoding,
+                           compression: encoding.compress?.format ?? .none, quiet: quiet)
+        }
+
+        /// Writes `directory` as an archive at `output` (shared by `create` and `convert`).
+        static func write(directory: String, to output: String, format: FormatChoice, encoding: EncodingOptions,
+                          compression: CompressionFormat, quiet: Bool) throws {
+            let chosenProfile = try encoding.chosenProfile()
+            let out = try OutputFile(path: output)
+            do {
+                let progress = Progress("writing \(output)", quiet: quiet)
+                let sink = progress.enabled ? ProgressSink(out.sink, progress: progress) : out.sink as ByteSink
+                let summary: String
+                switch format {
+                case .v2:
+                    var options = V2EncoderOptions()
+                    options.compression = compression
+                    options.level = encoding.level
+                    options.framed = encoding.framed
+                    options.alignment = encoding.align
+                    options.deterministic = encoding.deterministic
+                    options.profile = chosenProfile
+                    let result = try V2Encoder(directory: directory, options: options).encode(to: sink)
+                    summary = "\(result.outputBytes) bytes, \(result.index.sections.count) sections, "
+                        + "\(result.index.files.count) files; index digest \(result.indexDigest)"
+                case .v1:
+                    guard !encoding.framed, encoding.align == 0 else {
+                        throw ValidationError("--framed and --align apply to v2 only")
+                    }
+                    let profileToWrite = try chosenProfile ?? UnpackedLayout(root: directory).profile
+                    guard profileToWrite != .generic else {
+                        throw ValidationError("v1 needs an engine profile: --profile podman, cri-o or containerd")
+                    }
+                    var options = V1WriterOptions()
+                    if encoding.deterministic { options.deterministic = .init() }
+                    let compressor = try compression.makeEncoder(sink, level: encoding.level)
+                    let written = try V1Writer(options: options).write(directory: directory, profile: profileToWrite,
+                                                                       to: compressor)
+                    try compressor.finish()
+                    summary = "v1 (\(written.profile.rawValue)), \(written.entryNames.count) entries"
+                }
+                progress.finish()
+                try out.commit()
+                if !quiet && output != "-" { printError("ckpt: wrote \(output): \(summary)") }
+            } catch {
+                out.discard()
+                throw error
+            }
+        }
+    }
+
+    /// The encoding options `create` and `convert` share.
+    struct EncodingOptions: ParsableArguments {
         @Option(help: "Engine profile: podman, cri-o, containerd (or generic for v2). Default: from cka-header.json.")
         var profile: String?
 
-        @Option(help: "Compression: none, gzip or zstd.")
-        var compress: CompressionChoice = .none
+        @Option(help: "Compression: none, gzip or zstd (create: none; convert: that of the input, CKA-CNV-010).")
+        var compress: CompressionChoice?
 
         @Flag(help: "v2: start a gzip member or zstd frame at every section and add the index locator.")
         var framed = false
@@ -41,62 +100,12 @@ extension Ckpt {
         @Flag(help: "Reproducible output: mtime 0, no user or group names, ids 0 outside file-system sections.")
         var deterministic = false
 
-        @Flag(help: "Print nothing but errors.")
-        var quiet = false
-
-        func run() throws {
-            let chosenProfile = try profile.map { name -> CheckpointProfile in
+        func chosenProfile() throws -> CheckpointProfile? {
+            try profile.map { name in
                 guard let p = CheckpointProfile(rawValue: name == "crio" ? "cri-o" : name) else {
                     throw ValidationError("unknown profile '\(name)'")
                 }
                 return p
-            }
-            let out = try OutputFile(path: output)
-            do {
-                switch format {
-                case .v2:
-                    var options = V2EncoderOptions()
-                    options.compression = compress.format
-                    options.level = level
-                    options.framed = framed
-                    options.alignment = align
-                    options.deterministic = deterministic
-                    options.profile = chosenProfile
-                    let encoder = try V2Encoder(directory: directory, options: options)
-                    let progress = Progress("writing \(output)", quiet: quiet)
-                    let sink = progress.enabled ? ProgressSink(out.sink, progress: progress) : out.sink as ByteSink
-                    let result = try encoder.encode(to: sink)
-                    progress.finish()
-                    try out.commit()
-                    if !quiet && output != "-" {
-                        printError("ckpt: wrote \(output): \(result.outputBytes) bytes, \(result.index.sections.count) sections, "
-                                   + "\(result.index.files.count) files; index digest \(result.indexDigest)")
-                    }
-                case .v1:
-                    guard !framed, align == 0 else {
-                        throw ValidationError("--framed and --align apply to v2 only")
-                    }
-                    let profileToWrite = try chosenProfile ?? UnpackedLayout(root: directory).profile
-                    guard profileToWrite != .generic else {
-                        throw ValidationError("v1 needs an engine profile: --profile podman, cri-o or containerd")
-                    }
-                    var options = V1WriterOptions()
-                    if deterministic { options.deterministic = .init() }
-                    let progress = Progress("writing \(output)", quiet: quiet)
-                    let sink = progress.enabled ? ProgressSink(out.sink, progress: progress) : out.sink as ByteSink
-                    let compressor = try compress.format.makeEncoder(sink, level: level)
-                    let summary = try V1Writer(options: options).write(directory: directory, profile: profileToWrite,
-                                                                       to: compressor)
-                    try compressor.finish()
-                    progress.finish()
-                    try out.commit()
-                    if !quiet && output != "-" {
-                        printError("ckpt: wrote \(output): v1 (\(summary.profile.rawValue)), \(summary.entryNames.count) entries")
-                    }
-                }
-            } catch {
-                out.discard()
-                throw error
             }
         }
     }

@@ -42,9 +42,9 @@ extension Ckpt {
 
         func run() throws {
             let file: FileSource = archive == "-" ? FileSource(descriptor: .standardInput) : try FileSource(path: archive)
-            let progress = Progress("reading \(archive)", total: file.isSeekable ? fileSize(file) : nil, quiet: quiet)
+            let progress = Progress("reading \(archive)", total: file.fileSize, quiet: quiet)
             let input: ByteSource = progress.enabled ? ProgressSource(file, progress: progress) : file
-            let opened = try ArchiveOpener.open(input, limits: decompressionBudget(file))
+            let opened = try ArchiveOpener.open(input, limits: .forInput(compressedSize: file.fileSize))
             defer { progress.finish() }
             var options = SafeExtractor.Options.forCurrentUser
             options.useReflink = !noReflink

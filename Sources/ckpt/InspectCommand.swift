@@ -1,5 +1,6 @@
 import ArgumentParser
 import ByteStreams
+import Compression
 import CheckpointArchive
 import TarFormat
 
@@ -17,7 +18,7 @@ extension Ckpt {
 
         func run() throws {
             let file: FileSource = archive == "-" ? FileSource(descriptor: .standardInput) : try FileSource(path: archive)
-            let r = try CheckpointInspector.inspect(try ArchiveOpener.open(file, limits: decompressionBudget(file)))
+            let r = try CheckpointInspector.inspect(try ArchiveOpener.open(file, limits: .forInput(compressedSize: file.fileSize)))
             print(json ? Self.json(r) : Self.text(r))
         }
 

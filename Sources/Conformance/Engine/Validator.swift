@@ -26,7 +26,7 @@ public final class Validator {
         let collector = DiagnosticCollector(capPerRule: options.maxDiagnosticsPerRule)
         let size = source.fileSize
         let limits = options.decompressionLimits
-            ?? (size.map { .budget(compressedSize: max($0, 1 << 20)) } ?? DecompressionLimits(maxExpansionRatio: 1024))
+            ?? .forInput(compressedSize: size)
         let input: ByteSource = progress.map { CountingSource(source, report: $0) } ?? source
         let opened: OpenedArchive
         do {
@@ -116,14 +116,5 @@ final class CountingSource: ByteSource {
         let n = try inner.skip(count)
         report(inner.position)
         return n
-    }
-}
-
-extension FileSource {
-    /// The size of a regular file, nil for pipes.
-    public var fileSize: Int64? {
-        guard isSeekable else { return nil }
-        var st = stat()
-        return fstat(descriptor.rawValue, &st) == 0 ? Int64(st.st_size) : nil
     }
 }
