@@ -121,6 +121,18 @@ public final class TarReader {
         return chunk
     }
 
+    /// Skips up to `count` bytes of the current entry's data, seeking where the source can (a file).
+    /// - Returns: the bytes skipped; fewer than asked only at the end of the entry's data.
+    /// - Throws: `truncated` when the stream ends inside the data.
+    public func skip(_ count: Int64) throws -> Int64 {
+        let wanted = min(max(0, count), remaining)
+        guard wanted > 0 else { return 0 }
+        let n = try source.skip(wanted)
+        remaining -= n
+        if n < wanted { throw TarError(.truncated, offset: source.position, entry: currentName) }
+        return n
+    }
+
     /// Reads the current entry's remaining data into an array (bounded by `limit`).
     public func readData(limit: Int64 = 1 << 30) throws -> [UInt8] {
         guard remaining <= limit else {

@@ -319,7 +319,8 @@ final class ExtractionTree {
     /// `data` is always advanced by `size` bytes.
     func createRegularFile(_ dir: Int32, _ name: [UInt8], size: Int64, attributes: ObjectAttributes,
                            data: ByteSource, reflink: ReflinkSource?, entry: String, offset: Int64?) throws {
-        let fd = withCName(name) { openat(dir, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        // Read-write: a decoder's `WrittenFileObserver` reads the content back to verify it.
+        let fd = withCName(name) { openat(dir, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         guard fd >= 0 else {
             let code = csys_errno()
             if code == EEXIST || code == ELOOP {
@@ -329,6 +330,7 @@ final class ExtractionTree {
         }
         let file = OwnedDescriptor(fd)
         try writeContent(file.fd, size: size, data: data, reflink: reflink, entry: entry, offset: offset)
+        reflink?.observer?.fileWritten(descriptor: file.fd, size: size)
         try applyOnDescriptor(file.fd, attributes, modeAndTimes: true, entry: entry, offset: offset)
         if options.fsync, Glibc.fsync(file.fd) != 0 {
             throw CheckpointError.extractionIO("fsync", csys_errno(), entry: entry, offset: offset)

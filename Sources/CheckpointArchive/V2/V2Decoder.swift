@@ -22,8 +22,10 @@ public final class V2Decoder {
     private let expectedIndexDigest: String?
     /// Implied directories named by `rootfs/implied.dirs` whose directory entry has not been seen yet.
     private var pendingImplied = Set<String>()
-    /// Where regular-file content can be shared from (an uncompressed archive file), for the sink.
+    /// Where regular-file content can be shared from (an uncompressed archive file), for the sink. When set,
+    /// file digests are computed on worker threads from the written files (`WrittenFileDigests`).
     public var reflinkDescriptor: Int32?
+    private var writtenDigests: WrittenFileDigests?
 
     /// - Parameters:
     ///   - stream: the decompressed tar stream, positioned at its start.
@@ -35,6 +37,8 @@ public final class V2Decoder {
     }
 
     public func decode(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
+        writtenDigests = reflinkDescriptor.map { WrittenFileDigests(archive: $0) }
+        defer { writtenDigests = nil }
         // Entry 0: the version marker.
         hashing.markEntryBoundary()
         guard let first = try reader.next() else {
@@ -161,12 +165,21 @@ public final class V2Decoder {
             if section.kind == .rootfs, h.type == .directory, h.path.hasPrefix("rootfs/tree/"), h.path != "rootfs/tree/" {
                 pendingImplied.remove("/" + String(h.path.dropFirst("rootfs/tree/".count).dropLast()))
             }
-            if h.type.isRegularFile {
+            if h.type.isRegularFile, let fd = reflinkDescriptor, let written = writtenDigests {
+                // The sink copies or shares the content in the kernel; its digest is computed from the file.
+                hashing.excludingData = true
+                defer { hashing.excludingData = false }
+                written.expect(slot: files.count, entry: h.path, dataOffset: h.dataOffset, size: h.size)
+                try sink.add(h, section: section, data: TarEntrySource(reader),
+                             reflink: ReflinkSource(descriptor: fd, offset: h.dataOffset, observer: written))
+                written.settle()
+                _ = try reader.skip(reader.remainingData)  // the data only: the padding belongs to the span
+                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: ""))
+            } else if h.type.isRegularFile {
                 let entryData = HashingEntrySource(TarEntrySource(reader), size: h.size)
                 hashing.excludingData = true
                 defer { hashing.excludingData = false }
-                let reflink = reflinkDescriptor.map { ReflinkSource(descriptor: $0, offset: h.dataOffset) }
-                try sink.add(h, section: section, data: entryData, reflink: reflink)
+                try sink.add(h, section: section, data: entryData, reflink: nil)
                 files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset,
                                                      sha256: try entryData.finish()))
             } else {
@@ -262,6 +275,10 @@ public final class V2Decoder {
         // Framed archives record compressed offsets a streaming decoder cannot see; take them as recorded.
         for i in sections.indices where i < recorded.sections.count {
             sections[i].compressedStart = recorded.sections[i].compressedStart
+        }
+        var files = files
+        if let late = try writtenDigests?.finish() {
+            for (slot, digest) in late { files[slot].sha256 = digest }
         }
         let computed = ArchiveIndex(header: headerSpan, sections: sections, files: files, indexOffset: h.headerOffset)
         try IndexComparison.check(recorded: recorded, computed: computed, content: content, at: h.headerOffset)

@@ -42,6 +42,9 @@ public struct V2EncodeResult: Sendable {
 public final class V2Encoder {
     let layout: UnpackedLayout
     let options: V2EncoderOptions
+    /// Digests of file data copied by the kernel, computed on every core while the encoder goes on (an
+    /// uncompressed output only); nil outside `encode`.
+    private var digestQueue: FileCopier.DigestQueue?
 
     public init(directory: String, options: V2EncoderOptions) throws {
         guard options.alignment == 0 || (options.alignment >= 512 && options.alignment <= 1 << 20
@@ -77,6 +80,8 @@ public final class V2Encoder {
         let tar = try TarWriter(sink: digester, options: writerOptions)
         let archiveHeader = header
         var files: [ArchiveIndex.FileRecord] = []
+        digestQueue = options.compression == .none ? FileCopier.DigestQueue() : nil
+        defer { digestQueue = nil }
 
         // Entry 0: the version marker.
         var h0 = synthesized("cka-header.json", type: .regular, mode: 0o644)
@@ -109,6 +114,12 @@ public final class V2Encoder {
         }
         try tar.flushPadding()
         let indexOffset = tar.offset
+        if let late = try digestQueue?.finish() {
+            for (slot, digest) in late { files[slot].sha256 = digest }
+        }
+        if let missing = files.first(where: { $0.sha256.isEmpty }) {
+            throw CheckpointError("IO", "no digest was computed for the file", entry: missing.path, offset: missing.offset)
+        }
         sectionRecords[sectionRecords.count - 1].span = ArchiveIndex.Span(start: spanStart, end: indexOffset,
                                                                           sha256: digester.cut())
         var indexCompressedStart = Int64(0)
@@ -271,8 +282,9 @@ public final class V2Encoder {
         let dataOffset = try tar.writeHeader(h)
         digester.excludingData = true
         defer { digester.excludingData = false }
-        let digest = try FileCopier.copy(from: entry.sourcePath, size: h.size, into: tar, entry: h.path)
-        files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: dataOffset, sha256: digest))
+        let digest = try FileCopier.copy(from: entry.sourcePath, size: h.size, into: tar, entry: h.path,
+                                         digests: digestQueue, slot: files.count)
+        files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: dataOffset, sha256: digest ?? ""))
     }
 
     private func writeFile(_ h: TarHeader, content: [UInt8], tar: TarWriter, digester: SpanDigester,
