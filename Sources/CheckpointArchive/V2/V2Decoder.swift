@@ -55,7 +55,8 @@ public final class V2Decoder {
         }
         let headerBytes = try readSmall(first, limit: 1 << 20)
         let (header, unknownKinds) = try ArchiveHeader.parse(headerBytes.content)
-        if headerBytes.content != header.canonicalBytes, unknownKinds.isEmpty {
+        if headerBytes.content != header.canonicalBytes, unknownKinds.isEmpty,
+           !CanonicalJSON.equalIgnoringVendorMembers(headerBytes.content, header.canonicalBytes) {
             throw CheckpointError("CKA-V2-003", "cka-header.json is not in canonical form", entry: first.path,
                                   offset: first.headerOffset)
         }
@@ -71,6 +72,8 @@ public final class V2Decoder {
         var headerSpan: ArchiveIndex.Span?
         var current: Section?
         var currentKnown = true
+        // The marker directory of the unknown ancillary section being skipped.
+        var unknownDirectory = ""
         var skipped: [String] = []
         var seen = Set<Section>()
         while true {
@@ -108,6 +111,7 @@ public final class V2Decoder {
                     try sink.add(h, section: section, data: MemorySource([]), reflink: nil)
                 } else {
                     currentKnown = false
+                    unknownDirectory = h.path
                     skipped.append(h.path)
                 }
                 sections.append(ArchiveIndex.SectionRecord(
@@ -125,7 +129,7 @@ public final class V2Decoder {
                                       offset: h.headerOffset)
             }
             sections[sections.count - 1].entries += 1
-            let dir = section.directory
+            let dir = currentKnown ? section.directory : unknownDirectory
             guard h.path.hasPrefix(dir), h.path != dir else {
                 throw CheckpointError("CKA-V2-013", "entry outside its section \(dir)", entry: h.path,
                                       offset: h.headerOffset)

@@ -1,21 +1,27 @@
 import ByteStreams
 import CheckpointArchive
 import Compression
-@testable import Conformance
-import Foundation
+import Conformance
 import TarFormat
-import TestSupport
-import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One entry of a hand-built v2 archive: its header (pax records included) and its data.
-struct V2TestEntry {
-    var header: TarHeader
-    var data: [UInt8] = []
+///
+/// Moved here from the conformance tests so that every rule-trigger fixture can also be a golden vector; the
+/// tests and the vector generator share one builder.
+public struct V2TestEntry: Sendable {
+    /// The entry's header, pax records included.
+    public var header: TarHeader
+    /// The entry's content (regular files; the writer sets `size` from it).
+    public var data: [UInt8] = []
 
-    static func marker(_ kind: String, name: String? = nil, critical: String? = nil, path: String? = nil,
+    public init(header: TarHeader, data: [UInt8] = []) {
+        self.header = header
+        self.data = data
+    }
+
+    /// A section marker of `kind` (its directory from table 5.3 unless `path` is given), with
+    /// `CKA.section.critical` from the table unless `critical` is given.
+    public static func marker(_ kind: String, name: String? = nil, critical: String? = nil, path: String? = nil,
                        mode: Int64 = 0o755) -> V2TestEntry {
         let known = SectionKind(rawValue: kind)
         let dir = path ?? known.map { Section($0, name: name).directory } ?? "\(kind)/"
@@ -27,36 +33,41 @@ struct V2TestEntry {
         return V2TestEntry(header: h)
     }
 
-    static func file(_ path: String, _ text: String, mode: Int64 = 0o600) -> V2TestEntry {
+    /// A regular file holding `text` (UTF-8).
+    public static func file(_ path: String, _ text: String, mode: Int64 = 0o600) -> V2TestEntry {
         bytes(path, Array(text.utf8), mode: mode)
     }
 
-    static func bytes(_ path: String, _ data: [UInt8], mode: Int64 = 0o600) -> V2TestEntry {
+    /// A regular file holding `data`.
+    public static func bytes(_ path: String, _ data: [UInt8], mode: Int64 = 0o600) -> V2TestEntry {
         V2TestEntry(header: TarHeader(path: path, type: .regular, size: Int64(data.count), mode: mode), data: data)
     }
 
-    static func dir(_ path: String, mode: Int64 = 0o755) -> V2TestEntry {
+    /// A directory (`path` ends in `/`).
+    public static func dir(_ path: String, mode: Int64 = 0o755) -> V2TestEntry {
         V2TestEntry(header: TarHeader(path: path, type: .directory, mode: mode))
     }
 
-    static func link(_ path: String, _ target: String, type: TarEntryType = .symbolicLink) -> V2TestEntry {
+    /// A symbolic link (or, with `type: .hardLink`, a hard link) to `target`.
+    public static func link(_ path: String, _ target: String, type: TarEntryType = .symbolicLink) -> V2TestEntry {
         var h = TarHeader(path: path, type: type, mode: type == .symbolicLink ? 0o777 : 0o644)
         h.linkName = target
         return V2TestEntry(header: h)
     }
 
-    static func special(_ path: String, _ type: TarEntryType) -> V2TestEntry {
+    /// A header-only entry of `type` (FIFO, device, or an unknown typeflag) with mode 0644.
+    public static func special(_ path: String, _ type: TarEntryType) -> V2TestEntry {
         V2TestEntry(header: TarHeader(path: path, type: type, mode: 0o644))
     }
 
     /// Adds pax records (kept by the writer unless it sets the key itself).
-    func with(_ records: [String: String]) -> V2TestEntry {
+    public func with(_ records: [String: String]) -> V2TestEntry {
         var e = self
         for (k, v) in records.sorted(by: { $0.key < $1.key }) { e.header.paxRecords.append(PaxRecord(key: k, value: v)) }
         return e
     }
 
-    func with(_ change: (inout TarHeader) -> Void) -> V2TestEntry {
+    public func with(_ change: (inout TarHeader) -> Void) -> V2TestEntry {
         var e = self
         change(&e.header)
         return e
@@ -64,42 +75,50 @@ struct V2TestEntry {
 }
 
 /// Where the builder put each entry, for patches.
-struct V2TestLayout {
-    var entries: [(path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool)] = []
+public struct V2TestLayout: Sendable {
+    /// Every entry written (the version marker first), with its header and data offsets in the tar stream.
+    public var entries: [(path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool)] = []
 
-    func entry(_ path: String) -> (path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool) {
+    public init() {}
+
+    /// The entry named `path` (it must exist).
+    public func entry(_ path: String) -> (path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool) {
         entries.first { $0.path == path }!
     }
 
     /// The offset of the entry's own header block (after its pax header, if any).
-    func block(_ path: String) -> Int { Int(entry(path).dataOffset) - 512 }
+    public func block(_ path: String) -> Int { Int(entry(path).dataOffset) - 512 }
 
     /// The offset of the entry's pax extended header block.
-    func paxBlock(_ path: String) -> Int { Int(entry(path).headerOffset) }
+    public func paxBlock(_ path: String) -> Int { Int(entry(path).headerOffset) }
 }
 
 /// A v2 archive built entry by entry with `TarWriter`; the index is computed from the bytes written (after
 /// `patch`), independently of the checker, so a mutation breaks only the rule it is meant to break.
-struct V2TestArchive {
+public struct V2TestArchive {
     /// The entries between the version marker and the index (the worked example of part 10 by default).
-    var entries: [V2TestEntry] = V2TestArchive.workedExample
-    var profile = "podman"
-    var compression: CompressionFormat = .none
-    var framed = false
-    var alignment = 0
+    public var entries: [V2TestEntry] = V2TestArchive.workedExample
+    public var profile = "podman"
+    public var compression: CompressionFormat = .none
+    public var framed = false
+    public var alignment = 0
     /// The alignment the writer applies, when it differs from the one the header declares.
-    var writerAlignment: Int?
-    var headerText: ((String) -> String)?
-    var headerEntry: ((inout TarHeader) -> Void)?
-    var indexText: ((String) -> String)?
-    var indexEntry: ((inout TarHeader) -> Void)?
+    public var writerAlignment: Int?
+    public var headerText: ((String) -> String)?
+    public var headerEntry: ((inout TarHeader) -> Void)?
+    public var indexText: ((String) -> String)?
+    public var indexEntry: ((inout TarHeader) -> Void)?
     /// Changes the bytes before the index (same length); the index is computed afterwards.
-    var patch: ((inout [UInt8], V2TestLayout) -> Void)?
-    var omitIndex = false
+    public var patch: ((inout [UInt8], V2TestLayout) -> Void)?
+    /// Leaves out the index entry.
+    public var omitIndex = false
     /// Bytes after the end-of-archive blocks of the tar stream.
-    var trailing: [UInt8] = []
+    public var trailing: [UInt8] = []
 
-    static let workedExample: [V2TestEntry] = [
+    public init() {}
+
+    /// The entries of the worked example (part 10) between the version marker and the index.
+    public static let workedExample: [V2TestEntry] = [
         .marker("metadata"),
         .file("metadata/config.dump", #"{"id":"0123abcd","name":"demo","runtime":"crun"}"#),
         .file("metadata/spec.dump", #"{"ociVersion":"1.2.0","annotations":{"io.container.manager":"libpod"}}"#),
@@ -114,7 +133,8 @@ struct V2TestArchive {
         .link("rootfs/tree/etc/localtime", "/usr/share/zoneinfo/UTC"),
     ]
 
-    static func json(_ s: String) -> String {
+    /// `s` as a JSON string in the canonical form of CKA-V2-054 (for the characters the fixtures use).
+    public static func json(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -127,9 +147,11 @@ struct V2TestArchive {
         return out + "\""
     }
 
-    var markers: [TarHeader] { entries.map(\.header).filter { $0.paxValue("CKA.section") != nil } }
+    /// The headers of the section markers, in order.
+    public var markers: [TarHeader] { entries.map(\.header).filter { $0.paxValue("CKA.section") != nil } }
 
-    func header() -> String {
+    /// The content of `cka-header.json` (after `headerText`).
+    public func header() -> String {
         let sections = markers.map { m -> String in
             var s = "{\"kind\":\(Self.json(m.paxValue("CKA.section")!))"
             if let n = m.paxValue("CKA.section.name") { s += ",\"name\":\(Self.json(n))" }
@@ -141,10 +163,11 @@ struct V2TestArchive {
         return headerText?(text) ?? text
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String { try! HashingEntrySource(MemorySource(bytes)).finish() }
+    /// Lowercase hex SHA-256.
+    public static func sha256(_ bytes: [UInt8]) -> String { try! HashingEntrySource(MemorySource(bytes)).finish() }
 
     /// The tar stream and the archive file.
-    func build() throws -> V2Built {
+    public func build() throws -> V2Built {
         let sink = MemorySink()
         var writerOptions = TarWriterOptions()
         let aligned = writerAlignment ?? alignment
@@ -244,10 +267,13 @@ struct V2TestArchive {
 }
 
 /// What the builder made.
-struct V2Built {
-    var file: [UInt8]
-    var tar: [UInt8]
-    var layout: V2TestLayout
+public struct V2Built: Sendable {
+    /// The archive file (compressed, with the locator, when asked for).
+    public var file: [UInt8]
+    /// The uncompressed tar stream.
+    public var tar: [UInt8]
+    /// Where each entry before the index was written.
+    public var layout: V2TestLayout
     /// Where the members begin (framed archives).
-    var boundaries: [V2FrameBoundary]
+    public var boundaries: [V2FrameBoundary]
 }

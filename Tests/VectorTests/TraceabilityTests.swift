@@ -1,0 +1,71 @@
+import Conformance
+import Foundation
+import TestSupport
+import VectorCorpus
+import XCTest
+
+/// CKA-VEC-003: every V requirement against the vectors that break and meet it, from the validator's findings;
+/// every ID the validator can report defined by the specification; Spec/coverage.md current.
+final class TraceabilityTests: XCTestCase {
+    /// Stage 1 completes the v2 format areas. In those, only these requirements lack a breaking case, for a
+    /// reason stated here (the test fails when one becomes covered, so the list stays true):
+    /// - CKA-IDX-014 defines the span digest; a wrong span digest is reported as CKA-IDX-002 or CKA-IDX-004.
+    /// - CKA-FRM-001 needs the compressed members' boundaries, which the validator does not compute yet (the
+    ///   conformance tests inject them); a vector joins when it does.
+    static let knownGaps: Set<String> = ["CKA-IDX-014", "CKA-FRM-001"]
+
+    func traceability() throws -> Traceability {
+        let (corpus, report) = try SharedVerification.result()
+        let findings = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.id, $0.findings) })
+        return Traceability(manifest: corpus.manifest, findings: findings,
+                            ruleFiles: Traceability.ruleFiles(base: TestTools.repositoryRoot.path))
+    }
+
+    func testCompletedAreasAreFullyCovered() throws {
+        let t = try traceability()
+        print("uncovered V requirements by area (stage 1 completes \(VectorRegistry.completedAreas.sorted())):")
+        for (area, ids) in t.uncoveredByArea.sorted(by: { $0.key < $1.key }) {
+            print("  \(area) (\(ids.count)): \(ids.joined(separator: ", "))")
+        }
+        let gaps = Set(t.uncovered.filter { VectorRegistry.completedAreas.contains($0.area) }.map(\.requirement.id))
+        XCTAssertEqual(gaps, Self.knownGaps, "uncovered in the completed areas")
+        for row in t.rows where VectorRegistry.completedAreas.contains(row.area) {
+            XCTAssertFalse(row.valid.isEmpty, "\(row.requirement.id) has no valid vector")
+            if row.requirement.severity == .warning {
+                XCTAssertFalse(row.breaking.isEmpty, "\(row.requirement.id) has no acceptable vector")
+            }
+            if !row.rules.isEmpty || !row.breaking.isEmpty {
+                XCTAssertFalse(row.rules.isEmpty, "\(row.requirement.id): no rule file reports it")
+            }
+        }
+        // Most v2 requirements have a case breaking only them.
+        let v2 = t.rows.filter { $0.area == "V2" }
+        XCTAssertGreaterThan(v2.filter { !$0.isolated.isEmpty }.count, 35)
+    }
+
+    func testFindingsAgreeWithTheManifest() throws {
+        let (corpus, _) = try SharedVerification.result()
+        let fromFindings = try traceability()
+        let fromManifest = Traceability(manifest: corpus.manifest)
+        XCTAssertEqual(fromFindings.rows.map(\.breaking), fromManifest.rows.map(\.breaking))
+        XCTAssertEqual(fromFindings.rows.map(\.isolated), fromManifest.rows.map(\.isolated))
+    }
+
+    func testEveryReportableIDIsDefined() {
+        let ids = Traceability.emittableIDs(base: TestTools.repositoryRoot.path)
+        XCTAssertGreaterThan(ids.count, 100)
+        let undefined = ids.filter { RequirementCatalog.requirement($0) == nil }
+        XCTAssertEqual(undefined, [], "IDs in the validator's or decoder's sources that the specification does not define")
+        let manifestIDs = Set((try? SharedVerification.result().corpus.manifest.cases.flatMap(\.requirements)) ?? [])
+        XCTAssertEqual(manifestIDs.filter { RequirementCatalog.requirement($0) == nil }, [])
+    }
+
+    func testCoverageDocumentIsCurrent() throws {
+        let (corpus, _) = try SharedVerification.result()
+        let text = CoverageReport.render(Traceability(manifest: corpus.manifest,
+                                                      ruleFiles: Traceability.ruleFiles(base: TestTools.repositoryRoot.path)))
+        let committed = try String(contentsOf: TestTools.repositoryRoot.appendingPathComponent("Spec/coverage.md"), encoding: .utf8)
+        XCTAssertTrue(committed == text, "Spec/coverage.md is stale: run ckpt-vectors coverage --out Spec/coverage.md")
+        XCTAssertTrue(text.contains("| CKA-V2-001 |"))
+    }
+}
