@@ -58,6 +58,7 @@ extension Ckpt {
             do {
                 let reflink = opened.compression == .none && file.isSeekable ? file.descriptor.rawValue : nil
                 summary = try ArchiveExtraction.decode(opened, into: extractor, reflinkDescriptor: reflink,
+                                                       archiveDescriptor: file.isSeekable ? file.descriptor.rawValue : nil,
                                                        expectedIndexDigest: expectIndexDigest)
                 try extractor.commit()
             } catch {
