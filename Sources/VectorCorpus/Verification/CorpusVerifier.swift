@@ -18,6 +18,8 @@ public struct CaseOutcome: Sendable {
     public var findings: [String] = []
     /// For invalid cases: whether `ckpt extract`'s decoder refused the archive.
     public var extractRefused: Bool?
+    /// For invalid cases: `ckpt extract` accepted the archive, and none of its requirements binds decoders.
+    public var decoderNotBound = false
 
     public var passed: Bool { problems.isEmpty }
 }
@@ -42,8 +44,10 @@ public struct VerificationReport: Sendable {
         for p in corpusProblems { lines.append("FAIL corpus: \(p)") }
         for n in notes { lines.append("note: \(n)") }
         let failed = outcomes.filter { !$0.passed }.count
+        let notBound = outcomes.filter(\.decoderNotBound).count
         lines.append("\(outcomes.count) vectors: \(outcomes.count - failed) passed, \(failed) failed"
-            + (corpusProblems.isEmpty ? "" : "; \(corpusProblems.count) corpus problems"))
+            + (corpusProblems.isEmpty ? "" : "; \(corpusProblems.count) corpus problems")
+            + (notBound == 0 ? "" : "; \(notBound) invalid accepted by ckpt extract, decoder not bound"))
         return lines.joined(separator: "\n") + "\n"
     }
 }

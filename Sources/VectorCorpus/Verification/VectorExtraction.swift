@@ -6,8 +6,10 @@ import Glibc
 #endif
 
 /// Extracts a vector with the CheckpointArchive extractor (what `ckpt extract` runs) into a fresh directory inside
-/// an empty sandbox, and compares the result with the expected tree (CKA-VEC-005), or notes that an invalid
-/// archive was refused without anything written beside the destination (CKA-VEC-006).
+/// an empty sandbox, and compares the result with the expected tree (CKA-VEC-005), or checks that an invalid
+/// archive was refused without anything written beside the destination (CKA-VEC-006). Accepting an invalid
+/// archive fails the case only when one of its requirements binds decoders (`DecoderBinding`); otherwise the
+/// case is noted as "decoder not bound".
 enum VectorExtraction {
     static func check(_ v: GeneratedVector, path: String, into outcome: inout CaseOutcome) {
         let sandbox = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-vectors-\(UUID().uuidString)").path
@@ -30,9 +32,21 @@ enum VectorExtraction {
         if !left.isEmpty { outcome.problems.append("extraction left \(left) beside the destination") }
         if v.entry.result == "invalid" {
             outcome.extractRefused = failure != nil
-            if failure == nil { outcome.notes.append("ckpt extract accepted this invalid archive") }
-            if failure != nil, FileManager.default.fileExists(atPath: destination) {
-                outcome.problems.append("a refused extraction left its destination behind")
+            if let failure {
+                outcome.notes.append("ckpt extract refused it: \(failure)")
+                if FileManager.default.fileExists(atPath: destination) {
+                    outcome.problems.append("a refused extraction left its destination behind")
+                }
+            } else {
+                let binding = DecoderBinding.decoderRules(v.entry.requirements)
+                if binding.isEmpty {
+                    outcome.decoderNotBound = true
+                    outcome.notes.append("decoder not bound: ckpt extract accepted it, and \(v.entry.requirements) "
+                        + "bind encoders and validators only")
+                } else {
+                    outcome.problems.append("CKA-GEN-006: ckpt extract accepted this invalid archive, which breaks the "
+                        + "decoder rule(s) \(binding)")
+                }
             }
             return
         }
@@ -65,6 +79,7 @@ enum VectorExtraction {
         let extractor = try SafeExtractor(destination: destination, options: options)
         do {
             _ = try ArchiveExtraction.decode(opened, into: extractor, reflinkDescriptor: nil,
+                                             archiveDescriptor: file.descriptor.rawValue,
                                              expectedIndexDigest: expectIndexDigest)
             try extractor.commit()
         } catch {
