@@ -82,7 +82,7 @@ let package = Package(
         ]),
         .testTarget(name: "VectorTests", dependencies: [
             "VectorCorpus", "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",
-            "ckpt-vectors",
+            "ckpt-vectors", "ckpt",
         ], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointArchiveTests", dependencies: [
             "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport", "CSysShims",

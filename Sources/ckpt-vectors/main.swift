@@ -5,9 +5,9 @@ import Foundation
 struct CkptVectors: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ckpt-vectors",
-        abstract: "Generate, verify and trace the golden test vectors (Spec/09-vectors.md).",
+        abstract: "Generate, verify and trace the golden test vectors (Spec/09-vectors.md), and run other implementations on them.",
         discussion: "Exit status: 0 success; 1 a vector or the corpus is wrong (or coverage.md is stale); 2 usage or I/O error.",
-        subcommands: [Generate.self, Verify.self, Coverage.self])
+        subcommands: [Generate.self, Verify.self, Coverage.self, Run.self])
 }
 
 // Usage errors exit 2 (ArgumentParser's default is 64).
