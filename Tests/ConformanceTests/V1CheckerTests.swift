@@ -179,11 +179,11 @@ final class V1CheckerTests: XCTestCase {
         var dev = TarHeader(path: "./null", type: .characterDevice, mode: 0o666)
         dev.devMajor = 1
         dev.devMinor = 3
-        let shm = try C.tar([C.dir("./"), (dev, [])])
+        let shm = try C.tar([C.dir("./"), V1TestEntry(header: dev)])
         assertV1Findings(try C.podman([C.file("devshm-checkpoint.tar", bytes: shm, mode: 0o644)]), [])
         var outer = dev
         outer.path = "checkpoint/null"
-        let (c, _) = C.run(try C.podman([(outer, [])]))
+        let (c, _) = C.run(try C.podman([V1TestEntry(header: outer)]))
         XCTAssertEqual(c.diagnostics.first?.id, "CKA-TAR-008")
     }
 

@@ -10,3 +10,5 @@ typealias V2Built = VectorCorpus.V2Built
 typealias V2Patch = VectorCorpus.V2Patch
 typealias TarTestHeader = VectorCorpus.TarTestHeader
 typealias TarTestStream = VectorCorpus.TarTestStream
+typealias V1TestArchive = VectorCorpus.V1TestArchive
+typealias V1TestEntry = VectorCorpus.V1TestEntry
