@@ -46,6 +46,7 @@ public enum ArchiveExtraction {
             options.reflinkDescriptor = reflinkDescriptor
             let summary = try V1Reader(options: options).read(decompressed: opened.stream,
                                                                compression: opened.compression, into: extractor)
+            if let refusal = summary.refusals.first { throw refusal }
             let header = ArchiveHeader(profile: summary.profile, compression: opened.compression, framed: false,
                                        alignment: 0, creator: "ckpt", sections: summary.sections)
             try extractor.addFile("cka-header.json", contents: header.canonicalBytes)

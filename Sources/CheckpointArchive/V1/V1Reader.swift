@@ -54,9 +54,12 @@ public struct V1ReadSummary: Sendable {
     public var deletedFiles: [String]
     /// Where the deletion list came from.
     public var deletionSource: V1DeletionSource
-    /// Problems that do not stop decoding: CKA-V1-005 unknown names, CKA-V1-020 contradictions, missing
-    /// `inventory.img`, and so on.
+    /// Problems that do not stop decoding: CKA-V1-005 unknown names, CKA-V1-020 contradictions, and so on.
     public var warnings: [CheckpointError]
+    /// Breaches of error-severity decoder rules found only once the whole stream was read (a missing
+    /// `checkpoint/inventory.img`, CKA-V1-003). The reader finishes so a validator can report everything;
+    /// a decoder must refuse the archive when this is not empty (CKA-GEN-006).
+    public var refusals: [CheckpointError] = []
     /// Number of entries of the outer stream (the `./` root entry not counted).
     public var entryCount: Int
     /// How the outer tar stream ended.
@@ -449,8 +452,9 @@ final class V1ReadSession {
             throw CheckpointError("CKA-V1-002", full ? "the archive has both checkpoint/ and pre-checkpoint/"
                 : "the archive has neither checkpoint/ nor pre-checkpoint/")
         }
+        var refusals: [CheckpointError] = []
         if full, tree.kind(Array("checkpoint/inventory.img".utf8)) != .regular {
-            warnings.append(CheckpointError("CKA-V1-003", "checkpoint/ has no inventory.img", entry: "checkpoint/"))
+            refusals.append(CheckpointError("CKA-V1-003", "checkpoint/ has no inventory.img", entry: "checkpoint/"))
         }
         // v1 restore applies rootfs-diff.tar before deleted.files (CKA-POD-005); the unpacked model deletes first.
         if deletionSource == .deletedFiles {
@@ -475,6 +479,6 @@ final class V1ReadSession {
         return V1ReadSummary(profile: detection.profile, detection: detection, signals: signals,
                              compression: compression, sections: sections, impliedDirectories: impliedDirectories,
                              synthesizedDirectories: synthesized, deletedFiles: deleted, deletionSource: deletionSource,
-                             warnings: warnings, entryCount: entryCount, end: end)
+                             warnings: warnings, refusals: refusals, entryCount: entryCount, end: end)
     }
 }

@@ -65,7 +65,7 @@ public final class V1Checker {
             if case let .notAFinding(text) = reportReaderError(error, watcher: watcher) { result.ioError = text }
             return result
         }
-        for w in summary.warnings where Self.passesThrough(w) {
+        for w in summary.refusals + summary.warnings where Self.passesThrough(w) {
             collector.report(w.requirement, w.message, path: w.entry, offset: w.offset)
         }
         let profile = forcedProfile ?? summary.profile
