@@ -72,6 +72,7 @@ extension V1ReadSession {
         var whiteoutSet: Set<String> = []
         do {
             while let e = try nested.next() {
+                try V1ReadSession.checkHeader(e, nested)
                 try nestedEntry(e, nested, target: target, context: context, layer: layer, files: &files,
                                 whiteouts: &whiteouts, whiteoutSet: &whiteoutSet)
             }

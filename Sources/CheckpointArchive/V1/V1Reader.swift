@@ -168,12 +168,28 @@ final class V1ReadSession {
         reader.observer = tarObserver
         let end: TarEnd
         do {
-            while let h = try reader.next() { try outerEntry(h, reader) }
+            while let h = try reader.next() {
+                try Self.checkHeader(h, reader)
+                try outerEntry(h, reader)
+            }
             end = try reader.finish()
         } catch { throw V1ErrorMapping.outer(error) }
         observer?.v1Reader(endedTar: nil, end: end)
         try Self.checkEnd(end, label: nil, offset: end.offset)
         return try finish(end)
+    }
+
+    /// The tar-layer decoder rules every v1 entry (outer or nested) must meet before it is interpreted.
+    static func checkHeader(_ h: TarHeader, _ reader: TarReader) throws {
+        if !reader.globalRecords.isEmpty {
+            // Readers disagree on what a global header means; applying it would be interpreting it (CKA-TAR-009).
+            throw CheckpointError("CKA-TAR-009", "a pax global header ('g') precedes this entry; readers disagree on "
+                                  + "its meaning, so a v1 decoder refuses it", entry: h.path, offset: h.headerOffset)
+        }
+        if h.uid < 0 || h.gid < 0 {
+            throw CheckpointError("CKA-TAR-013", "negative \(h.uid < 0 ? "uid" : "gid") (a base-256 field starting "
+                                  + "with 0xFF)", entry: h.path, offset: h.headerOffset)
+        }
     }
 
     // MARK: - Outer entries

@@ -79,6 +79,7 @@ public final class TarLayerRules: TarReaderObserver {
         let type = raw.typeflag
         let isExtended = [UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K")].contains(type)
         checkPaxFollowedByEntry(raw)
+        checkUnsignedChecksum(raw)
         checkNumericFields(raw)
         if format == .v2 { checkUnusedBytes(raw) }
         if isExtended {
@@ -174,6 +175,17 @@ public final class TarLayerRules: TarReaderObserver {
         }
     }
 
+    /// CKA-TAR-004: the checksum is the sum of the bytes taken as unsigned values. The reader also accepts the sum of
+    /// signed values (old Sun tar wrote it; GNU tar and Go read it), which the specification does not.
+    private func checkUnsignedChecksum(_ raw: TarRawBlock) {
+        guard let recorded = TarRawBlock.octalValue(raw.field(TarRawBlock.checksum)) else { return }
+        let sum = raw.bytes.indices.reduce(0) { $0 + (TarRawBlock.checksum.range.contains($1) ? 0x20 : Int(raw.bytes[$1])) }
+        if recorded != Int64(sum) {
+            report("CKA-TAR-004", "malformed: the checksum \(recorded) is the sum of the header bytes taken as signed "
+                   + "values; the unsigned sum is \(sum)", name: nil, at: raw.offset)
+        }
+    }
+
     /// CKA-TAR-012 (octal grammar), CKA-TAR-013 (v1 base-256), CKA-TAR-014 (v2 encoding).
     private func checkNumericFields(_ raw: TarRawBlock) {
         for f in TarRawBlock.numericFields {
@@ -190,7 +202,7 @@ public final class TarLayerRules: TarReaderObserver {
                 continue
             }
             if let why = TarRawBlock.octalProblem(raw.field(f)) {
-                report("CKA-TAR-012", "the \(f.name) field is not octal: \(why)", name: nil, at: raw.offset)
+                report("CKA-TAR-012", "malformed: the \(f.name) field is not octal: \(why)", name: nil, at: raw.offset)
                 continue
             }
             if format == .v2, let why = raw.v2EncodingProblem(f) {
@@ -301,7 +313,7 @@ public final class TarLayerRules: TarReaderObserver {
             default: continue
             }
             if !ok {
-                report("CKA-TAR-024", "pax record '\(key)' has the invalid value '\(TarNames.display(r.value))'", name: nil,
+                report("CKA-TAR-024", "malformed: pax record '\(key)' has the invalid value '\(TarNames.display(r.value))'", name: nil,
                        at: offset)
             }
         }
