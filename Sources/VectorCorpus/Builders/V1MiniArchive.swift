@@ -43,8 +43,8 @@ public struct V1MiniEntry {
         return e
     }
 
-    /// A nested tar named `name` holding `entries`.
-    public static func tar(_ name: String, _ entries: [V1MiniEntry], mode: Int = 0o600) -> V1MiniEntry {
+    /// A nested tar named `name` holding `entries`; 0644 as Podman writes its nested tars (CKA-V1-009).
+    public static func tar(_ name: String, _ entries: [V1MiniEntry], mode: Int = 0o644) -> V1MiniEntry {
         var e = file(name, [], mode: mode)
         e.nested = entries
         return e
