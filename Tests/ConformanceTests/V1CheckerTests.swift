@@ -425,13 +425,14 @@ final class V1CheckerTests: XCTestCase {
     }
 
     func testCRIUImageMagic() {
-        typealias I = V1CRIUImages
+        typealias I = CRIUImages
         XCTAssertNil(I.problem(name: "checkpoint/inventory.img", prefix: C.inventory, size: 8))
         XCTAssertNil(I.problem(name: "checkpoint/core-1.img", prefix: [0x19, 0x43, 0x56, 0x54, 0x47, 0x38, 0x05, 0x55], size: 80))
         XCTAssertNil(I.problem(name: "checkpoint/pages-1.img", prefix: Array("ckpt-sam".utf8), size: 8192))
         XCTAssertNil(I.problem(name: "checkpoint/descriptors.json", prefix: Array("[\"/dev/".utf8), size: 100))
         XCTAssertNotNil(I.problem(name: "checkpoint/inventory.img", prefix: Array("inv".utf8), size: 3))
         XCTAssertNotNil(I.problem(name: "checkpoint/core-1.img", prefix: Array("core".utf8), size: 4))
-        XCTAssertEqual(I.requirementID, "CKA-V1-021")
+        XCTAssertEqual(I.v1RequirementID, "CKA-V1-021")
+        XCTAssertEqual(I.v2RequirementID, "CKA-V2-055")
     }
 }

@@ -81,8 +81,9 @@ struct V2TestLayout {
 /// A v2 archive built entry by entry with `TarWriter`; the index is computed from the bytes written (after
 /// `patch`), independently of the checker, so a mutation breaks only the rule it is meant to break.
 struct V2TestArchive {
-    /// The entries between the version marker and the index (the worked example of part 10 by default).
-    var entries: [V2TestEntry] = V2TestArchive.workedExample
+    /// The entries between the version marker and the index (by default the worked example of part 10 with a
+    /// CRIU inventory image, so that it breaks no rule).
+    var entries: [V2TestEntry] = V2TestArchive.validExample
     var profile = "podman"
     var compression: CompressionFormat = .none
     var framed = false
@@ -113,6 +114,15 @@ struct V2TestArchive {
         .file("rootfs/tree/etc/app.conf", "x=1\n", mode: 0o644),
         .link("rootfs/tree/etc/localtime", "/usr/share/zoneinfo/UTC"),
     ]
+
+    /// The start of a CRIU inventory image (INVENTORY_MAGIC 0x58313116, little-endian), 15 bytes like the
+    /// worked example's placeholder `criu-inventory\n`, so that every offset stays the same.
+    static let inventoryImage: [UInt8] = [0x16, 0x31, 0x31, 0x58] + Array("criu-invent".utf8)
+
+    /// The worked example with `inventoryImage` instead of the placeholder (which draws CKA-V2-055).
+    static let validExample: [V2TestEntry] = workedExample.map {
+        $0.header.path == "checkpoint/inventory.img" ? .bytes("checkpoint/inventory.img", inventoryImage) : $0
+    }
 
     static func json(_ s: String) -> String {
         var out = "\""

@@ -283,7 +283,7 @@ final class V1StreamWatcher: V1ReadObserver {
         let problem: String?
         if prefix.count < 12 {
             problem = "it has \(size) bytes, fewer than the 12 of its header"
-        } else if u32(0) != V1CRIUImages.serviceMagic || u32(4) != V1CRIUImages.statsMagic {
+        } else if u32(0) != CRIUImages.serviceMagic || u32(4) != CRIUImages.statsMagic {
             problem = "it does not start with the IMG_SERVICE and STATS magic numbers (checkpointctl: \"unknown magic\")"
         } else if Int64(u32(8)) > size - 12 {
             problem = "its payload length \(u32(8)) does not fit in its \(size - 12) bytes after the header"
@@ -328,10 +328,11 @@ final class V1EvidenceSink: UnpackedEntrySink {
                 let prefix = try data.readBytes(12)
                 watcher.checkStatsDump(prefix: prefix, size: header.size, path: name, offset: header.headerOffset)
             }
-        } else if let id = V1CRIUImages.requirementID, section.kind == .checkpoint || section.kind == .preCheckpoint {
-            let prefix = try data.readBytes(8)
-            if let why = V1CRIUImages.problem(name: path, prefix: prefix, size: header.size) {
-                watcher.collector.report(id, "\(path): \(why)", path: path, offset: header.headerOffset)
+        } else if section.kind == .checkpoint || section.kind == .preCheckpoint {
+            let prefix = try data.readBytes(CRIUImages.prefixLength)
+            if let why = CRIUImages.problem(name: path, prefix: prefix, size: header.size) {
+                watcher.collector.report(CRIUImages.v1RequirementID, "\(path): \(why)", path: path,
+                                         offset: header.headerOffset)
             }
         }
     }

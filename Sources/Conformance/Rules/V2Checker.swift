@@ -149,9 +149,9 @@ final class V2Run {
         V2SectionRules.synthesized(h, mode: 0o644, report: report)
         V2SectionRules.modeBitsAndXattrs(h, records: records, fileSystem: false, report: report)
         guard h.type.isRegularFile else { return }
-        let (content, digest) = try consumeFile(h, keep: 1 << 20)
-        files.append(V2FileRecord(h, sha256: digest))
-        guard let content else {
+        let consumed = try consumeFile(h, keep: 1 << 20)
+        files.append(V2FileRecord(h, sha256: consumed.sha256))
+        guard let content = consumed.content else {
             report("CKA-V2-003", "cka-header.json is larger than 1 MiB and was not read", h)
             return
         }
@@ -169,18 +169,23 @@ final class V2Run {
     private func sectionEntry(_ h: TarHeader, records: [V2PaxRecord]) throws {
         V2SectionRules.legacyNames(h, report: report)
         var keep = 0
+        var image = false
         if let section = sections.last {
             section.entries += 1
             if V2SectionRules.belongs(h, to: section, report: report), section.kind != nil {
                 keep = V2SectionRules.entry(h, records: records, in: section, report: report)
+                image = section.kind == .checkpoint || section.kind == .preCheckpoint
             }
         } else {
             report("CKA-V2-014", "an entry between the version marker and the first section marker", h)
         }
         guard h.type.isRegularFile else { return }
-        let (content, digest) = try consumeFile(h, keep: keep)
-        files.append(V2FileRecord(h, sha256: digest))
-        if let content, let section = sections.last {
+        let consumed = try consumeFile(h, keep: keep, head: image ? CRIUImages.prefixLength : 0)
+        files.append(V2FileRecord(h, sha256: consumed.sha256))
+        if image, let why = CRIUImages.problem(name: h.path, prefix: consumed.head, size: h.size) {
+            report(CRIUImages.v2RequirementID, why, h)
+        }
+        if let content = consumed.content, let section = sections.last {
             V2ContentRules.content(content, of: h, in: section, report: report)
         }
     }
@@ -195,8 +200,8 @@ final class V2Run {
         V2SectionRules.synthesized(h, mode: 0o644, report: report)
         V2SectionRules.modeBitsAndXattrs(h, records: records, fileSystem: false, report: report)
         guard h.type.isRegularFile else { return }
-        let (kept, streamed) = try consumeFile(h, keep: 1 << 30, hash: true)
-        guard let content = kept, let streamed else {
+        let consumed = try consumeFile(h, keep: 1 << 30, hash: true)
+        guard let content = consumed.content, let streamed = consumed.sha256 else {
             report("CKA-IDX-001", "cka-index.json is larger than 1 GiB and was not read", h)
             return
         }
@@ -242,13 +247,25 @@ final class V2Run {
     /// Files up to this size are hashed on the reading thread.
     static let hashInline: Int64 = 256 << 10
 
+    /// What `consumeFile` read of a regular file.
+    struct ConsumedFile {
+        /// The whole content, when it was at most the size asked for.
+        var content: [UInt8]?
+        /// The first bytes of the content, as many as asked for (fewer when the file is shorter).
+        var head: [UInt8] = []
+        /// The SHA-256 of the content, when it was hashed.
+        var sha256: String?
+    }
+
     /// Reads the current regular file: hashes it when digests are verified or `hash` is set (its bytes stay
-    /// out of the span) and keeps its content when it is at most `keep` bytes. Returns the content kept and
-    /// the digest. Nothing is allocated by the declared size: the content grows as it is read.
-    func consumeFile(_ h: TarHeader, keep: Int, hash: Bool = false) throws -> (content: [UInt8]?, sha256: String?) {
+    /// out of the span), keeps its content when it is at most `keep` bytes and its first `head` bytes.
+    /// Nothing is allocated by the declared size: the content grows as it is read.
+    func consumeFile(_ h: TarHeader, keep: Int, head: Int = 0, hash: Bool = false) throws -> ConsumedFile {
         var kept: [UInt8]? = keep > 0 && h.size <= Int64(keep) ? [] : nil
+        var first: [UInt8] = []
         // Grows with what was read, doubling but never beyond the declared size.
         func append(_ chunk: UnsafeRawBufferPointer) {
+            if first.count < head { first += chunk.prefix(head - first.count) }
             guard kept != nil else { return }
             if kept!.count + chunk.count > kept!.capacity {
                 kept!.reserveCapacity(Int(min(h.size, Int64(max(2 * kept!.capacity, kept!.count + chunk.count)))))
@@ -256,10 +273,18 @@ final class V2Run {
             kept!.append(contentsOf: chunk)
         }
         guard hashing != nil || hash else {
-            guard kept != nil else { return (nil, nil) }
+            if kept == nil, head > 0 {
+                // Only the head: the rest is skipped (seeked over on a seekable file) by the next entry.
+                while first.count < head {
+                    let chunk = try reader.read(upTo: head - first.count)
+                    if chunk.isEmpty { break }
+                    append(chunk)
+                }
+            }
+            guard kept != nil else { return ConsumedFile(content: nil, head: first) }
             while true {
                 let chunk = try reader.read(upTo: 1 << 20)
-                if chunk.isEmpty { return (kept, nil) }
+                if chunk.isEmpty { return ConsumedFile(content: kept, head: first) }
                 append(chunk)
             }
         }
@@ -275,7 +300,7 @@ final class V2Run {
                 append(chunk)
             }
             source.markEntryBoundary()
-            return (kept, source.startSpan())
+            return ConsumedFile(content: kept, head: first, sha256: source.startSpan())
         }
         let source = HashingEntrySource(TarEntrySource(reader))
         while true {
@@ -283,6 +308,6 @@ final class V2Run {
             if chunk.isEmpty { break }
             append(chunk)
         }
-        return (kept, try source.finish())
+        return ConsumedFile(content: kept, head: first, sha256: try source.finish())
     }
 }

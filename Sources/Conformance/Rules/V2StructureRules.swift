@@ -87,8 +87,8 @@ enum V2SectionRules {
         let common = ["CKA-V2-040", "CKA-V2-041", "CKA-V2-048"]
         switch kind {
         case .metadata: return common + ["CKA-V2-023", "CKA-V2-024", "CKA-V2-044", "CKA-V2-053", "CKA-SEC-010"]
-        case .checkpoint: return common + ["CKA-V2-025", "CKA-V2-026", "CKA-V2-044"]
-        case .preCheckpoint: return common + ["CKA-V2-026", "CKA-V2-044"]
+        case .checkpoint: return common + ["CKA-V2-025", "CKA-V2-026", "CKA-V2-044", "CKA-V2-055"]
+        case .preCheckpoint: return common + ["CKA-V2-026", "CKA-V2-044", "CKA-V2-055"]
         case .rootfs: return common + V2RootfsRules.ids + ["CKA-V2-053"]
         case .logs: return common + ["CKA-V2-037", "CKA-V2-044", "CKA-V2-053"]
         case .artifacts: return common + ["CKA-V2-038"]
