@@ -118,6 +118,8 @@ final class V2IndexRuleTests: XCTestCase {
                 return text.replacingCharacters(in: r, with: text[r].replacingOccurrences(of: #"[0-9]+$"#, with: "1", options: .regularExpression))
             }
             XCTAssertTrue(try V2Check.run(decreasing).ids.contains("CKA-IDX-007"), "\(compression)")
+            XCTAssertTrue(try V2Check.run(decreasing.build().file, frames: false).ids.contains("CKA-IDX-007"),
+                          "\(compression): decreasing without the member starts")
             // With the members' boundaries every value is checked exactly.
             var shifted = framed
             shifted.indexText = { text in
@@ -126,9 +128,10 @@ final class V2IndexRuleTests: XCTestCase {
                 return text.replacingCharacters(in: r, with: text[r].replacingOccurrences(of: #"[0-9]+$"#, with: String(value + 1), options: .regularExpression))
             }
             let built = try shifted.build()
-            let outcome = try V2Check.run(built.file, boundaries: built.boundaries)
+            let outcome = try V2Check.run(built.file)
             XCTAssertEqual(outcome.ids, ["CKA-IDX-007"], V2Check.describe(outcome))
-            XCTAssertFalse(try V2Check.run(built.file).ids.contains("CKA-IDX-007"), "still increasing without boundaries")
+            XCTAssertFalse(try V2Check.run(built.file, frames: false).ids.contains("CKA-IDX-007"),
+                           "still increasing without the member starts")
         }
     }
 

@@ -97,6 +97,8 @@ struct V2TestArchive {
     /// Changes the bytes before the index (same length); the index is computed afterwards.
     var patch: ((inout [UInt8], V2TestLayout) -> Void)?
     var omitIndex = false
+    /// Framed: the section at this position (0 the first) does not begin a new member or frame.
+    var continuedSection: Int?
     /// Bytes after the end-of-archive blocks of the tar stream.
     var trailing: [UInt8] = []
 
@@ -196,8 +198,8 @@ struct V2TestArchive {
         var compressedStarts: [Int64] = []
         var indexMember: Int64 = 0
         if framed {
-            for (a, b) in zip(bounds, bounds.dropFirst()) {
-                try compressor.endFrame()
+            for (k, (a, b)) in zip(bounds, bounds.dropFirst()).enumerated() {
+                if k == 0 || k - 1 != continuedSection { try compressor.endFrame() }
                 if a > 0 { compressedStarts.append(compressor.compressedPosition) }
                 try compressor.write(Array(bytes[Int(a)..<Int(b)]))
             }
@@ -238,9 +240,11 @@ struct V2TestArchive {
         }
         try indexWriter.finish()
         let tar = tail.bytes + trailing
-        let boundaries = [V2FrameBoundary(compressedOffset: 0, tarOffset: 0)]
-            + zip(compressedStarts, starts).map { V2FrameBoundary(compressedOffset: $0, tarOffset: $1) }
-            + [V2FrameBoundary(compressedOffset: indexMember, tarOffset: indexOffset)]
+        var boundaries = [V2TestMember(compressedOffset: 0, tarOffset: 0)]
+        for (k, (c, t)) in zip(compressedStarts, starts).enumerated() where k != continuedSection {
+            boundaries.append(V2TestMember(compressedOffset: c, tarOffset: t))
+        }
+        boundaries.append(V2TestMember(compressedOffset: indexMember, tarOffset: indexOffset))
         guard compression != .none else { return V2Built(file: tar, tar: tar, layout: layout, boundaries: []) }
         try compressor.write(Array(tar[Int(framed ? indexOffset : 0)...]))
         try compressor.finish()
@@ -258,6 +262,12 @@ struct V2Built {
     var file: [UInt8]
     var tar: [UInt8]
     var layout: V2TestLayout
-    /// Where the members begin (framed archives).
-    var boundaries: [V2FrameBoundary]
+    /// Where the builder began members or frames (framed archives).
+    var boundaries: [V2TestMember]
+}
+
+/// A gzip member or zstd frame the builder began: its archive offset and the tar offset its output starts at.
+struct V2TestMember: Equatable {
+    var compressedOffset: Int64
+    var tarOffset: Int64
 }

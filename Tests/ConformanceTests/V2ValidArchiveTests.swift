@@ -74,7 +74,7 @@ final class V2ValidArchiveTests: XCTestCase {
             archive.compression = compression
             archive.framed = true
             let built = try archive.build()
-            let outcome = try V2Check.run(built.file, boundaries: built.boundaries)
+            let outcome = try V2Check.run(built.file)
             XCTAssertEqual(outcome.diagnostics, [], "\(compression)\n\(V2Check.describe(outcome))")
             XCTAssertTrue(outcome.checked.contains("CKA-FRM-001"))
         }
@@ -95,7 +95,7 @@ final class V2ValidArchiveTests: XCTestCase {
             var o = ValidatorOptions()
             o.expectedIndexDigest = "sha256:" + String(repeating: "0", count: 64)
             return o
-        }(), boundaries: built.boundaries)
+        }())
         XCTAssertEqual(outcome.ids, ["CKA-IDX-010"], V2Check.describe(outcome))
         let expected = RequirementCatalog.checkable.map(\.id).filter { id in
             ["CKA-V2-", "CKA-IDX-", "CKA-FRM-", "CKA-ALN-"].contains { id.hasPrefix($0) }

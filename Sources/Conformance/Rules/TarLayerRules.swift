@@ -28,18 +28,25 @@ public final class TarLayerRules: TarReaderObserver {
     private var extendedBlock: (type: UInt8, offset: Int64)?
     /// A pax `x` header was read and its entry header not yet.
     private var pendingPax: Int64?
-    /// Normalised names seen, with whether each is a directory (CKA-TAR-037, CKA-TAR-038).
-    private var names: [[UInt8]: Bool] = [:]
-    /// Every proper prefix of a name seen (a later non-directory of that name is CKA-TAR-038).
-    private var parents: Set<[UInt8]> = []
-    /// Normalised names of regular files seen (hard-link targets, CKA-TAR-040).
-    private var regularFiles: Set<[UInt8]> = []
+    /// Normalised names seen (CKA-TAR-037, 038, 040), with the flags below, in bounded memory.
+    public let names: NameTable
+    /// The previous entry's normalised name, and the length of its first proper prefix that is an earlier
+    /// non-directory (CKA-TAR-038), if any: its proper prefixes need not be looked up again.
+    private var previousName: [UInt8] = []
+    private var previousBadPrefix: Int?
 
-    public init(collector: DiagnosticCollector, format: CheckpointFormat, nestedIn: String? = nil, baseOffset: Int64 = 0) {
+    /// Flags of `names`: the name is an entry, a directory entry, a proper prefix of an entry's name, a regular
+    /// file (a hard-link target). The v2 checker adds its own flags (`V2RootfsRules`) to the same table.
+    static let seen: UInt8 = 1, directory: UInt8 = 2, parent: UInt8 = 4, regular: UInt8 = 8
+
+    /// - Parameter names: the table to record names in; nil makes one of `nameTableMemory` bytes.
+    public init(collector: DiagnosticCollector, format: CheckpointFormat, nestedIn: String? = nil, baseOffset: Int64 = 0,
+                names: NameTable? = nil, nameTableMemory: Int = ValidatorOptions().nameTableMemory) {
         self.collector = collector
         self.format = format
         self.nestedIn = nestedIn
         self.baseOffset = baseOffset
+        self.names = names ?? NameTable(memoryLimit: nameTableMemory)
         for id in Self.rules(format) { collector.ran(id) }
     }
 
@@ -138,7 +145,6 @@ public final class TarLayerRules: TarReaderObserver {
         }
         checkNamePlacement(h, n, name: name)
         checkLinkTarget(h, name: name)
-        if h.type == .regular || h.type == .regularLegacy { regularFiles.insert(n) }
     }
 
     /// How the stream ended, as `TarReader.finish()` returned it.
@@ -432,21 +438,38 @@ public final class TarLayerRules: TarReaderObserver {
     }
 
     /// CKA-TAR-037 (duplicates, CKA-SEC-024: by bytes) and CKA-TAR-038 (below an earlier non-directory).
+    ///
+    /// Each name and each proper prefix is one lookup in `names`; the prefixes the name shares with the previous
+    /// entry's name were looked up for it and have not changed since, so in the usual depth-first order an
+    /// entry costs one or two lookups.
     private func checkNamePlacement(_ h: TarHeader, _ n: [UInt8], name: String) {
         let isDirectory = h.type == .directory
-        if names[n] != nil {
+        let isRegular = h.type == .regular || h.type == .regularLegacy
+        // Proper prefixes end before a '/' at index i > 0; those before `shared` are the previous name's too.
+        var shared = 0
+        let limit = min(n.count, previousName.count)
+        while shared < limit, n[shared] == previousName[shared] { shared += 1 }
+        var bad = previousBadPrefix.flatMap { $0 < shared ? $0 : nil }
+        for i in 1..<max(n.count, 1) where n[i] == 0x2F && i >= shared {
+            let flags = n.withUnsafeBytes { names.insert(NameTable.key(UnsafeRawBufferPointer(rebasing: $0[..<i])),
+                                                         flags: Self.parent) } ?? 0
+            if bad == nil, flags & Self.seen != 0, flags & Self.directory == 0 { bad = i }
+        }
+        let old = names.update(NameTable.key(n)) { old in
+            (old ?? 0) | Self.seen | (isDirectory ? Self.directory : 0) | (isRegular ? Self.regular : 0)
+        } ?? 0
+        if old & Self.seen != 0 {
             report("CKA-TAR-037", "duplicate entry name", name: name, at: h.headerOffset)
         }
-        let prefixes = TarNames.properPrefixes(n)
-        if let p = prefixes.first(where: { names[$0] == false }) {
-            report("CKA-TAR-038", "the earlier entry '\(TarNames.display(p))' is not a directory", name: name,
-                   at: h.headerOffset)
-        } else if !isDirectory, parents.contains(n), names[n] == nil {
+        if let bad {
+            report("CKA-TAR-038", "the earlier entry '\(TarNames.display(Array(n[..<bad])))' is not a directory",
+                   name: name, at: h.headerOffset)
+        } else if !isDirectory, old & Self.parent != 0, old & Self.seen == 0 {
             report("CKA-TAR-038", "a non-directory named after a directory that earlier entries are inside", name: name,
                    at: h.headerOffset)
         }
-        if names[n] == nil || isDirectory { names[n] = isDirectory }
-        for p in prefixes { parents.insert(p) }
+        previousName = n
+        previousBadPrefix = bad
     }
 
     /// CKA-TAR-039 (symlink targets) and CKA-TAR-040 (hard-link targets).
@@ -461,7 +484,8 @@ public final class TarLayerRules: TarReaderObserver {
         }
         if h.type == .hardLink {
             let target = TarNames.normalise(h.linkBytes, v1: v1)
-            guard case let .name(t) = target, TarNames.problem(t) == nil, regularFiles.contains(t) else {
+            guard case let .name(t) = target, TarNames.problem(t) == nil,
+                  (names[NameTable.key(t)] ?? 0) & Self.regular != 0 else {
                 report("CKA-TAR-040", "hard link target '\(TarNames.display(h.linkBytes))' is not an earlier regular file "
                        + "of the same tar stream", name: name, at: h.headerOffset)
                 return

@@ -11,6 +11,8 @@ public struct V2CheckResult: Sendable {
     public var profile: String?
     /// How the tar stream ended (nil when the check stopped before its end).
     public var tarEnd: TarEnd?
+    /// A failure of the temporary files that keep the check's memory bounded: the findings are then incomplete.
+    public var temporaryFileError: String?
 
     public init(header: ArchiveHeader? = nil, indexDigest: String? = nil, profile: String? = nil, tarEnd: TarEnd? = nil) {
         self.header = header
@@ -20,34 +22,49 @@ public struct V2CheckResult: Sendable {
     }
 }
 
-/// Where a gzip member or zstd frame of the archive file begins, and the tar-stream offset its output begins
-/// at: what CKA-FRM-001 and the `compressedStart` values of CKA-IDX-007 are about.
-public struct V2FrameBoundary: Sendable, Equatable {
-    public var compressedOffset: Int64
-    public var tarOffset: Int64
-
-    public init(compressedOffset: Int64, tarOffset: Int64) {
-        self.compressedOffset = compressedOffset
-        self.tarOffset = tarOffset
-    }
-}
-
-/// A regular file as the stream holds it, for the index's `files` (table 5.8). Kept for every file until
-/// the index arrives, so it is compact: the digest is 32 bytes, not 64 hex characters.
+/// A regular file as the stream holds it, for the index's `files` (table 5.8). Kept in a `RecordSpool` until
+/// the index arrives, so that memory does not grow with the number of files.
 struct V2FileRecord {
-    var path: String
+    var path: [UInt8]
     var size: Int64
     var offset: Int64
     var headerOffset: Int64
+    /// The archive offset of the member or frame holding the entry's header (framed archives).
+    var compressedOffset: Int64?
     /// When digests are verified.
     var digest: V2Digest?
 
-    init(_ h: TarHeader, sha256: String?) {
-        path = h.path
+    init(_ h: TarHeader, sha256: String?, compressedOffset: Int64?) {
+        path = h.pathBytes
         size = h.size
         offset = h.dataOffset
         headerOffset = h.headerOffset
+        self.compressedOffset = compressedOffset
         digest = sha256.flatMap(V2Digest.init(hex:))
+    }
+
+    var pathString: String { String(decoding: path, as: UTF8.self) }
+
+    var encoded: RecordWriter {
+        var w = RecordWriter()
+        w.data(path)
+        w.int(size)
+        w.int(offset)
+        w.int(headerOffset)
+        w.optionalInt(compressedOffset)
+        w.bool(digest != nil)
+        if let digest { w.data((0..<32).map { digest.bytes[$0] }) }
+        return w
+    }
+
+    init(_ r: RecordReader) {
+        var r = r
+        path = r.data()
+        size = r.int()
+        offset = r.int()
+        headerOffset = r.int()
+        compressedOffset = r.optionalInt()
+        digest = r.bool() ? V2Digest(bytes: r.data()) : nil
     }
 }
 
@@ -74,6 +91,13 @@ struct V2Digest: Equatable {
         bytes = b
     }
 
+    /// From 32 bytes.
+    init(bytes raw: [UInt8]) {
+        var b = SIMD32<UInt8>()
+        for i in 0..<min(32, raw.count) { b[i] = raw[i] }
+        bytes = b
+    }
+
     var hex: String { Hex.string((0..<32).map { bytes[$0] }) }
 }
 
@@ -81,8 +105,9 @@ struct V2Digest: Equatable {
 struct V2Reporter {
     let collector: DiagnosticCollector
 
-    func callAsFunction(_ id: String, _ message: String, path: String?, offset: Int64?) {
-        collector.report(id, message, path: path, offset: offset)
+    func callAsFunction(_ id: String, _ message: String, path: String?, offset: Int64?,
+                        compressedOffset: Int64? = nil) {
+        collector.report(id, message, path: path, offset: offset, compressedOffset: compressedOffset)
     }
 
     func callAsFunction(_ id: String, _ message: String, _ h: TarHeader) {

@@ -1,7 +1,8 @@
 import CheckpointArchive
 import TarFormat
 
-/// One section as the stream holds it (table 5.7), and what its content rules remember.
+/// One section as the stream holds it (table 5.7), and what its content rules remember while it is read.
+/// Only the current section is held; a closed one goes to the run's spool as a `V2SectionRecord`.
 final class V2Section {
     /// The `CKA.section` value as written.
     let kindName: String
@@ -18,13 +19,17 @@ final class V2Section {
     var entries = 1
     var sha256: String?
     var closed = false
+    /// The members or frames that begin at `start` (framed archives, when the decoder reports them).
+    var frames: FrameTracker.Lookup?
     /// The previous entry's name without its trailing `/`, for the order of CKA-V2-048.
     var previousName: [UInt8]?
-    /// Regular files seen directly in the section (metadata, checkpoint), by name relative to it.
-    var files = Set<String>()
+    /// The files whose presence CKA-V2-023 and 025 require, seen directly in the section.
+    var hasConfigDump = false
+    var hasSpecDump = false
+    var hasInventory = false
     var rootfs: V2RootfsState?
 
-    init(kindName: String, name: String?, critical: Bool, marker h: TarHeader) {
+    init(kindName: String, name: String?, critical: Bool, marker h: TarHeader, names: NameTable, spoolMemory: Int) {
         self.kindName = kindName
         kind = SectionKind(rawValue: kindName)
         self.name = name
@@ -36,14 +41,86 @@ final class V2Section {
         directory = dir + [0x2F]
         start = h.headerOffset
         end = h.headerOffset
-        if kind == .rootfs { rootfs = V2RootfsState() }
+        if kind == .rootfs { rootfs = V2RootfsState(names: names, spoolMemory: spoolMemory) }
     }
 
     /// rootfs, devshm and volume sections hold a file system (table 5.4).
     var isFileSystem: Bool { kind == .rootfs || kind == .devshm || kind == .volume }
+
+    /// What the index comparison needs of the closed section.
+    var record: V2SectionRecord {
+        var compressed: (Int64, Int64)?
+        if case let .members(first, last)? = frames { compressed = (first, last) }
+        return V2SectionRecord(kindName: kindName, name: name, critical: critical, path: path, start: start, end: end,
+                               entries: entries, sha256: sha256, frames: compressed, framesKnown: frames != .unknown)
+    }
 }
 
-/// The order and multiplicity of the known sections (CKA-V2-015, CKA-V2-016).
+/// A closed section as the index comparison (CKA-IDX-003, 004, 007) needs it.
+struct V2SectionRecord {
+    var kindName: String
+    var name: String?
+    var critical: Bool
+    var path: String
+    var start: Int64
+    var end: Int64
+    var entries: Int
+    var sha256: String?
+    /// The first and last archive offset of the members that begin at `start`, when any do.
+    var frames: (first: Int64, last: Int64)?
+    /// False when the member starts at `start` were not known (older than the tracker's window).
+    var framesKnown: Bool
+
+    var encoded: RecordWriter {
+        var w = RecordWriter()
+        w.string(kindName)
+        w.optionalString(name)
+        w.bool(critical)
+        w.string(path)
+        w.int(start)
+        w.int(end)
+        w.int(Int64(entries))
+        w.optionalString(sha256)
+        w.optionalInt(frames?.first)
+        w.int(frames?.last ?? 0)
+        w.bool(framesKnown)
+        return w
+    }
+
+    init(kindName: String, name: String?, critical: Bool, path: String, start: Int64, end: Int64, entries: Int,
+         sha256: String?, frames: (Int64, Int64)?, framesKnown: Bool) {
+        self.kindName = kindName
+        self.name = name
+        self.critical = critical
+        self.path = path
+        self.start = start
+        self.end = end
+        self.entries = entries
+        self.sha256 = sha256
+        self.frames = frames
+        self.framesKnown = framesKnown
+    }
+
+    init(_ r: RecordReader) {
+        var r = r
+        kindName = r.string()
+        name = r.optionalString()
+        critical = r.bool()
+        path = r.string()
+        start = r.int()
+        end = r.int()
+        entries = Int(r.int())
+        sha256 = r.optionalString()
+        let first = r.optionalInt()
+        let last = r.int()
+        frames = first.map { ($0, last) }
+        framesKnown = r.bool()
+    }
+}
+
+/// The order and multiplicity of the known sections (CKA-V2-015, CKA-V2-016), in fixed memory: kinds without
+/// a name are remembered; a named section repeats only next to its twin when the order is kept, so it is
+/// compared with the last one (out of order it is CKA-V2-015 already).
 struct V2SectionOrder {
     private var seen = Set<String>()
     private var last: (rank: Int, name: [UInt8])?
@@ -59,7 +136,9 @@ struct V2SectionOrder {
         func before(_ a: (rank: Int, name: [UInt8]), _ b: (rank: Int, name: [UInt8])) -> Bool {
             a.rank < b.rank || (a.rank == b.rank && a.name.lexicographicallyPrecedes(b.name))
         }
-        if !seen.insert(key).inserted {
+        let repeated = kind.isNamed ? (last.map { $0.rank == here.rank && $0.name == here.name } ?? false)
+            : !seen.insert(key).inserted
+        if repeated {
             report("CKA-V2-016", "a second \(key) section", h)
         } else if let last, before(here, last) {
             report("CKA-V2-015", "section \(kind.rawValue)\(name.map { " '\($0)'" } ?? "") is out of order "
@@ -99,13 +178,14 @@ enum V2SectionRules {
     }
 
     /// A marker opens a section: CKA-V2-010, 011, 012, 015, 016, 017, 020, 022, 053.
-    static func openSection(_ h: TarHeader, records: [V2PaxRecord], order: inout V2SectionOrder,
-                            report: V2Reporter) -> V2Section {
+    static func openSection(_ h: TarHeader, records: [V2PaxRecord], order: inout V2SectionOrder, names: NameTable,
+                            spoolMemory: Int, report: V2Reporter) -> V2Section {
         func value(_ key: String) -> String? { records.last(where: { $0.key == key })?.stringValue }
         let kindName = value("CKA.section") ?? ""
         let critical = value("CKA.section.critical")
         let name = value("CKA.section.name")
-        let section = V2Section(kindName: kindName, name: name, critical: critical == "1", marker: h)
+        let section = V2Section(kindName: kindName, name: name, critical: critical == "1", marker: h, names: names,
+                                spoolMemory: spoolMemory)
         let kind = section.kind
         report.ran(["CKA-V2-010", "CKA-V2-011", "CKA-V2-012", "CKA-V2-015", "CKA-V2-016", "CKA-V2-017",
                     "CKA-V2-020", "CKA-V2-022"] + contentIDs(kind))
@@ -171,9 +251,9 @@ enum V2SectionRules {
         return true
     }
 
-    /// The rules of an entry inside a section of a known kind; returns how many content bytes the content
-    /// rules want to see.
-    static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, report: V2Reporter) -> Int {
+    /// The rules of an entry inside a section of a known kind; returns what the content rules want to read.
+    static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section,
+                      report: V2Reporter) -> V2ContentRules.Content {
         modeBitsAndXattrs(h, records: records, fileSystem: s.isFileSystem, report: report)
         types(h, in: s, report: report)
         if h.type.isRegularFile, h.mode & 0o077 != 0, s.kind == .metadata || s.kind == .checkpoint
