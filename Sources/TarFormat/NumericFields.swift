@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Parsing and formatting of numeric header fields: octal text and GNU base-256 binary.
 ///
 /// Kept apart from I/O so each rule can be tested on bare bytes.
@@ -15,7 +18,7 @@ enum NumericFields {
         var start = 0
         var end = field.count
         // Some writers end the field at the first NUL and leave junk after it.
-        if let nul = field.firstIndex(of: 0) { end = nul }
+        if let base = field.baseAddress, let nul = memchr(base, 0, field.count) { end = UnsafeRawPointer(nul) - base }
         while start < end, field[start] == 0x20 { start += 1 }
         while end > start, field[end - 1] == 0x20 || field[end - 1] == 0 { end -= 1 }
         var value: Int64 = 0

@@ -32,13 +32,21 @@ final class RecordSpool {
 
     /// Appends one record (its bytes are framed with their length).
     func append(_ record: RecordWriter) {
-        let bytes = record.bytes
-        var n = UInt32(bytes.count)
+        var n = UInt32(record.bytes.count)
         withUnsafeBytes(of: &n) { buffer.append(contentsOf: $0) }
-        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: record.bytes)
         count += 1
         if buffer.count >= memoryLimit { flush() }
     }
+
+    /// Appends the record `build` writes, through a writer whose storage is reused.
+    func append(_ build: (inout RecordWriter) -> Void) {
+        scratch.reset()
+        build(&scratch)
+        append(scratch)
+    }
+
+    private var scratch = RecordWriter()
 
     /// Writes the buffer to the file.
     private func flush() {
@@ -83,7 +91,7 @@ final class RecordSpool {
             var n: UInt32 = 0
             withUnsafeMutableBytes(of: &n) { $0.copyBytes(from: chunk[at..<(at + 4)]) }
             if at + 4 + Int(n) > chunk.count, !refill(4 + Int(n)) { return nil }
-            let record = RecordReader(Array(chunk[(at + 4)..<(at + 4 + Int(n))]))
+            let record = RecordReader(chunk[(at + 4)..<(at + 4 + Int(n))])
             at += 4 + Int(n)
             return record
         }
@@ -120,6 +128,8 @@ final class RecordSpool {
 struct RecordWriter {
     private(set) var bytes: [UInt8] = []
 
+    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
     mutating func int(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
 
     mutating func optionalInt(_ v: Int64?) {
@@ -144,10 +154,13 @@ struct RecordWriter {
 
 /// Reads a record `RecordWriter` built, field by field in the same order.
 struct RecordReader {
-    private let bytes: [UInt8]
-    private var at = 0
+    private let bytes: ArraySlice<UInt8>
+    private var at: Int
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        at = bytes.startIndex
+    }
 
     mutating func int() -> Int64 {
         var v: Int64 = 0

@@ -246,8 +246,8 @@ final class V2Run {
     }
 
     private func spoolFile(_ h: TarHeader, sha256: String?) {
-        let compressed = checker.frames?.member(containing: h.headerOffset)
-        fileSpool.append(V2FileRecord(h, sha256: sha256, compressedOffset: compressed).encoded)
+        let record = V2FileRecord(h, sha256: sha256, compressedOffset: checker.frames?.member(containing: h.headerOffset))
+        fileSpool.append { record.encode(into: &$0) }
     }
 
     /// The index entry: closes the last section and compares the index with the stream as it streams.
@@ -320,8 +320,9 @@ final class V2Run {
     /// `parse` leaves unread is read after it). Without hashing, data nobody reads is skipped by the next entry.
     func consumeFile(_ h: TarHeader, head: Int = 0, hash: Bool = false,
                      parse: ((V2JSONInput) throws -> Void)? = nil) throws -> ConsumedFile {
-        var first: [UInt8] = []
         let hashed = hashing != nil || hash
+        // Nothing to look at: the next entry skips (or the span hasher reads past) the data.
+        if !hashed, parse == nil, head == 0 || h.size == 0 { return ConsumedFile() }
         let source: ByteSource
         var background: HashingEntrySource?
         var inline: SpanHashingSource?
@@ -338,15 +339,21 @@ final class V2Run {
         }
         hashing?.excludingData = true
         defer { hashing?.excludingData = false }
+        var first: [UInt8] = []
+        if let parse {
+            let input = V2JSONInput(next: {
+                let chunk = try source.read(upTo: 64 << 10)
+                if first.count < head { first += chunk.prefix(head - first.count) }
+                return chunk
+            })
+            try parse(input)
+        }
         // Only the head wanted: read no more than that (the rest is skipped unless it is hashed).
-        let chunkSize = parse == nil ? max(head, 1) : 64 << 10
-        let input = V2JSONInput(next: {
-            let chunk = try source.read(upTo: chunkSize)
-            if first.count < head { first += chunk.prefix(head - first.count) }
-            return chunk
-        })
-        try parse?(input)
-        while first.count < head, try input.byte(first.count) != nil {}
+        while first.count < head {
+            let chunk = try source.read(upTo: head - first.count)
+            if chunk.isEmpty { break }
+            first += chunk
+        }
         guard hashed else { return ConsumedFile(head: first) }
         while try !source.read(upTo: 1 << 20).isEmpty {}
         if let inline {

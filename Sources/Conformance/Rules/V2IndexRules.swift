@@ -19,6 +19,8 @@ struct V2IndexCheck {
     private var sectionCount = 0
     private let streamSections: RecordSpool.Reader
     private var files: V2FileMerge
+    /// The path of the canonical file object being compared (its storage is reused).
+    private var pathScratch: [UInt8] = []
     /// The largest `compressedStart` so far (for the checks without member starts).
     private(set) var lastCompressedStart: Int64 = 0
 
@@ -207,8 +209,21 @@ struct V2IndexCheck {
         }
     }
 
-    /// Table 5.8 and CKA-IDX-005, against the stream's files (`V2FileMerge`).
+    /// Table 5.8 and CKA-IDX-005, against the stream's files (`V2FileMerge`). A record in the canonical form that
+    /// matches the next stream file exactly is settled without allocating; anything else takes the general walk.
     private mutating func file(_ c: inout V2JSONCursor, _ i: Int) throws {
+        if try c.peek() == .object, let f = try c.canonicalFileObject() {
+            pathScratch.removeAll(keepingCapacity: true)
+            pathScratch.append(contentsOf: c.input.bytes(f.path))
+            let digest = V2Digest(hexBytes: c.input.bytes(f.sha256))
+            if files.matchesNext(path: pathScratch, size: f.size, offset: f.offset, digest: digest) {
+                files.listed += 1
+                return
+            }
+            try compare(i, path: String(decoding: pathScratch, as: UTF8.self), size: f.size, offset: f.offset,
+                        sha: String(decoding: c.input.bytes(f.sha256), as: UTF8.self))
+            return
+        }
         var keys: [String] = []
         var path: String?, size: Int64?, offset: Int64?, sha: String?
         let isObject = try c.object { c, key in
@@ -221,9 +236,17 @@ struct V2IndexCheck {
             default: try c.skipValue()
             }
         }
-        files.listed += 1
-        guard isObject else { return wrongType("files[\(i)]") }
+        guard isObject else {
+            files.listed += 1
+            return wrongType("files[\(i)]")
+        }
         layout(keys, Self.fileTable, "files[\(i)]")
+        try compare(i, path: path, size: size, offset: offset, sha: sha)
+    }
+
+    /// A file object's values against the stream file the merge finds for them.
+    private mutating func compare(_ i: Int, path: String?, size: Int64?, offset: Int64?, sha: String?) throws {
+        files.listed += 1
         if let sha, !Self.isDigest(sha) {
             fail("CKA-IDX-001", "cka-index.json: files[\(i)].sha256 is not 64 lowercase hex digits")
         }
@@ -297,6 +320,18 @@ struct V2FileMerge {
             pending.append((nextOrdinal, V2FileRecord(r)))
             nextOrdinal += 1
         }
+    }
+
+    /// Whether the next stream file (in archive order, with nothing skipped before it) is exactly this one: then it
+    /// is matched and nothing is left to report. The digest is compared only when the stream's was computed.
+    mutating func matchesNext(path: [UInt8], size: Int64, offset: Int64, digest: V2Digest?) -> Bool {
+        fill()
+        guard let first = pending.first, first.ordinal > lastMatch, first.file.path == path,
+              first.file.size == size, first.file.offset == offset,
+              first.file.digest == nil || first.file.digest == digest else { return false }
+        pending.removeFirst()
+        lastMatch = first.ordinal
+        return true
     }
 
     /// The stream file an index record describes, and whether it is listed out of order; nil when none in the

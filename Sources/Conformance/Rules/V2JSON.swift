@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why a JSON text could not be parsed, with the byte position.
 struct V2JSONFailure: Error, CustomStringConvertible {
     var reason: String
@@ -28,7 +32,6 @@ final class V2JSONInput {
     /// A document read in chunks from `next` (empty at its end).
     init(maxToken: Int = 4 << 20, next: @escaping () throws -> UnsafeRawBufferPointer) {
         buffer = []
-        buffer.reserveCapacity(64 << 10)
         ended = false
         self.next = next
         self.maxToken = maxToken
@@ -70,6 +73,14 @@ final class V2JSONInput {
             buffer.removeSubrange(0..<j)
             base = i
         }
+    }
+
+    /// Loads up to `n` bytes from position `i` (fewer at the end of the document) and lends them.
+    func withLoaded<R>(from i: Int, count n: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+        _ = try byte(i + n - 1)
+        let start = i - base
+        let end = min(buffer.count, start + n)
+        return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<max(start, end)])) }
     }
 
     /// The bytes in `range`, which must have been loaded and not released.
@@ -277,6 +288,48 @@ struct V2JSONCursor {
         }
         try skipValue()
         return nil
+    }
+
+    /// A file object of the index in exactly the canonical form (table 5.8: `{"path":"...","size":N,"offset":N,
+    /// "sha256":"<64 lowercase hex>"}` with a printable ASCII path that needs no escape), read without allocating:
+    /// the positions of the path's bytes and of the digest's hex digits in the input, which stay loaded until the
+    /// next `peek`. Nil, having consumed nothing, for anything else (the general walk then reads it).
+    mutating func canonicalFileObject() throws -> (path: Range<Int>, size: Int64, offset: Int64, sha256: Range<Int>)? {
+        let start = at
+        // A canonical file object with a path of up to 4096 bytes fits in 4400 bytes.
+        let found = try input.withLoaded(from: start, count: 4400) { b -> (Range<Int>, Int64, Int64, Range<Int>, Int)? in
+            var i = 0
+            @inline(__always) func literal(_ word: StaticString) -> Bool {
+                let n = word.utf8CodeUnitCount
+                guard i + n <= b.count, memcmp(b.baseAddress! + i, word.utf8Start, n) == 0 else { return false }
+                i += n
+                return true
+            }
+            @inline(__always) func integer() -> Int64? {
+                let s = i
+                var v: Int64 = 0
+                while i < b.count, b[i] &- 0x30 < 10, i - s < 18 {
+                    v = v * 10 + Int64(b[i] &- 0x30)
+                    i += 1
+                }
+                guard i > s, i - s == 1 || b[s] != 0x30 else { return nil }
+                return v
+            }
+            guard literal("{\"path\":\"") else { return nil }
+            let pathStart = i
+            while i < b.count, b[i] >= 0x20, b[i] < 0x7F, b[i] != 0x22, b[i] != 0x5C { i += 1 }
+            let pathEnd = i
+            guard literal("\",\"size\":"), let size = integer(), literal(",\"offset\":"), let offset = integer(),
+                  literal(",\"sha256\":\"") else { return nil }
+            let shaStart = i
+            while i < b.count, b[i] &- 0x30 < 10 || b[i] &- 0x61 < 6, i - shaStart < 64 { i += 1 }
+            guard i - shaStart == 64, literal("\"}") else { return nil }
+            return (pathStart..<pathEnd, size, offset, shaStart..<(shaStart + 64), i)
+        }
+        guard let (path, size, offset, sha, length) = found else { return nil }
+        at = start + length
+        return (path.lowerBound + start..<path.upperBound + start, size, offset,
+                sha.lowerBound + start..<sha.upperBound + start)
     }
 
     /// Reads and discards the next value, checking its grammar, without building it.

@@ -45,16 +45,14 @@ struct V2FileRecord {
 
     var pathString: String { String(decoding: path, as: UTF8.self) }
 
-    var encoded: RecordWriter {
-        var w = RecordWriter()
+    func encode(into w: inout RecordWriter) {
         w.data(path)
         w.int(size)
         w.int(offset)
         w.int(headerOffset)
         w.optionalInt(compressedOffset)
         w.bool(digest != nil)
-        if let digest { w.data((0..<32).map { digest.bytes[$0] }) }
-        return w
+        if let digest { withUnsafeBytes(of: digest.bytes) { w.data($0) } }
     }
 
     init(_ r: RecordReader) {
@@ -73,21 +71,23 @@ struct V2Digest: Equatable {
     var bytes: SIMD32<UInt8>
 
     /// From 64 lowercase hex digits; nil for anything else.
-    init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            default: return nil
-            }
-        }
+    init?(hex: String) { self.init(hexBytes: hex.utf8) }
+
+    /// From 64 lowercase hex digits (nil for anything else).
+    init?<C: Collection>(hexBytes hex: C) where C.Element == UInt8 {
+        guard hex.count == 64 else { return nil }
         var b = SIMD32<UInt8>()
-        for i in 0..<32 {
-            guard let hi = nibble(utf8[2 * i]), let lo = nibble(utf8[2 * i + 1]) else { return nil }
-            b[i] = hi << 4 | lo
+        let ok = withUnsafeMutableBytes(of: &b) { out -> Bool in
+            var i = 0, high: UInt8 = 0
+            for c in hex {
+                let v: UInt8
+                if c &- 0x30 < 10 { v = c &- 0x30 } else if c &- 0x61 < 6 { v = c &- 0x61 &+ 10 } else { return false }
+                if i & 1 == 0 { high = v } else { out[i >> 1] = high << 4 | v }
+                i += 1
+            }
+            return true
         }
+        guard ok else { return nil }
         bytes = b
     }
 

@@ -81,11 +81,10 @@ enum V2RootfsRules {
     /// An entry below rootfs/tree/: CKA-V2-031 (parents first), 029/030 (implied directories), 034, 048.
     private static func tree(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, _ state: V2RootfsState,
                              report: V2Reporter) {
-        var name = h.pathBytes
-        if name.last == 0x2F { name.removeLast() }
+        let name = V2SectionRules.withoutSlash(h.pathBytes)
         if let slash = name.lastIndex(of: 0x2F) {
             let parent = name[..<slash]
-            if !parent.elementsEqual(state.knownParent) {
+            if !Bytes.same(parent, state.knownParent) {
                 if (state.names[NameTable.key(parent)] ?? 0) & treeDirectory != 0 {
                     state.knownParent = Array(parent)
                 } else {
@@ -99,7 +98,7 @@ enum V2RootfsRules {
                 impliedAttributes(h, records: records, report: report)
             }
         }
-        let last = name[(name.lastIndex(of: 0x2F).map { $0 + 1 } ?? 0)...]
+        let last = name[(name.lastIndex(of: 0x2F).map { $0 + 1 } ?? name.startIndex)...]
         if last.starts(with: [0x2E, 0x77, 0x68, 0x2E]) {
             report("CKA-V2-034", "a name starting with .wh. reads as a whiteout to OCI layer tools", h)
         }

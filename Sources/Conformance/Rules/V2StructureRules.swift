@@ -234,13 +234,12 @@ enum V2SectionRules {
 
     /// CKA-V2-013, 014, 020: whether an entry lies inside the current section.
     static func belongs(_ h: TarHeader, to s: V2Section, report: V2Reporter) -> Bool {
-        var name = h.pathBytes
-        if name.last == 0x2F { name.removeLast() }
+        let name = withoutSlash(h.pathBytes)
         if name.elementsEqual("volumes".utf8) || name.elementsEqual("ext".utf8) {
             report("CKA-V2-014", "an entry for the intermediate directory \(h.path) (extractors create it)", h)
             return false
         }
-        if name == s.directory.dropLast() {
+        if name.elementsEqual(s.directory.dropLast()) {
             report("CKA-V2-020", "the section directory is named by an entry other than its marker", h)
             return false
         }
@@ -318,14 +317,33 @@ enum V2SectionRules {
     /// CKA-V2-048: depth-first order with siblings in byte order; `/` sorts before every other byte, which
     /// is the same as comparing names component by component.
     static func ordering(_ h: TarHeader, in s: V2Section, report: V2Reporter) {
-        var name = h.pathBytes
-        if name.last == 0x2F { name.removeLast() }
-        if let previous = s.previousName, previous != name,
-           !previous.lazy.map({ $0 == 0x2F ? 0 : $0 }).lexicographicallyPrecedes(name.lazy.map { $0 == 0x2F ? 0 : $0 }) {
+        let name = withoutSlash(h.pathBytes)
+        if let previous = s.previousName, !previous.elementsEqual(name), !precedes(previous, name) {
             report("CKA-V2-048", "out of depth-first byte order after \(String(decoding: previous, as: UTF8.self))", h)
         }
-        s.previousName = name
+        if s.previousName == nil {
+            s.previousName = Array(name)
+        } else {
+            s.previousName!.removeAll(keepingCapacity: true)
+            s.previousName!.append(contentsOf: name)
+        }
     }
+
+    /// Whether `a` comes before `b` in depth-first order with siblings in byte order: byte order with `/` below
+    /// every other byte (equal names are not in order).
+    static func precedes(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        var i = 0, j = b.startIndex
+        while i < a.count, j < b.endIndex {
+            let x = a[i] == 0x2F ? 0 : a[i], y = b[j] == 0x2F ? 0 : b[j]
+            if x != y { return x < y }
+            i += 1
+            j += 1
+        }
+        return i == a.count && j < b.endIndex
+    }
+
+    /// A name without its trailing `/`, without copying.
+    static func withoutSlash(_ name: [UInt8]) -> ArraySlice<UInt8> { name.last == 0x2F ? name.dropLast() : name[...] }
 
     /// CKA-V2-053: the attributes of an entry the encoder synthesises.
     static func synthesized(_ h: TarHeader, mode: Int64, report: V2Reporter) {
