@@ -15,6 +15,17 @@ enum NumericFields {
 
     /// Octal text with optional leading spaces and trailing spaces or NULs; an all-blank field is 0.
     static func parseOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
+        // The usual form, zero-padded digits and a NUL or space at the end, in one loop.
+        if field.count >= 2, field.count <= 12, let p = field.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            let last = p[field.count - 1]
+            var value: Int64 = 0
+            var i = 0
+            while i < field.count - 1, p[i] &- 0x30 < 8 {
+                value = value << 3 | Int64(p[i] &- 0x30)
+                i += 1
+            }
+            if i == field.count - 1, last == 0 || last == 0x20 { return value }
+        }
         var start = 0
         var end = field.count
         // Some writers end the field at the first NUL and leave junk after it.

@@ -155,14 +155,15 @@ final class V2Run {
         }
         V2EncodingRules.ckaPlacement(h, records: records, first: false, report: report)
         V2AlignmentRules.check(h, raw: raw, records: records, alignment: alignment, report: report)
-        if records.contains(where: { $0.key == "CKA.section" }) {
+        let cka = records.contains { $0.key.utf8.first == 0x43 && $0.key.hasPrefix("CKA.") }
+        if cka, records.contains(where: { $0.key == "CKA.section" }) {
             closeSpan(at: h.headerOffset)
             let s = V2SectionRules.openSection(h, records: records, order: &order, names: checker.names,
                                                spoolMemory: options.spoolMemory, report: report)
             s.frames = V2FramingRules.memberStarts(at: s.start, path: s.path, run: self)
             if let header { declared(header, s) }
             section = s
-        } else if records.contains(where: { $0.key == "CKA.index" }) {
+        } else if cka, records.contains(where: { $0.key == "CKA.index" }) {
             try index(h, records: records)
         } else {
             try sectionEntry(h, records: records)

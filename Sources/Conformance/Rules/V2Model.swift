@@ -78,17 +78,22 @@ struct V2Digest: Equatable {
         guard hex.count == 64 else { return nil }
         var b = SIMD32<UInt8>()
         let ok = withUnsafeMutableBytes(of: &b) { out -> Bool in
-            var i = 0, high: UInt8 = 0
-            for c in hex {
-                let v: UInt8
-                if c &- 0x30 < 10 { v = c &- 0x30 } else if c &- 0x61 < 6 { v = c &- 0x61 &+ 10 } else { return false }
-                if i & 1 == 0 { high = v } else { out[i >> 1] = high << 4 | v }
-                i += 1
-            }
-            return true
+            hex.withContiguousStorageIfAvailable { Self.decode($0, into: out) }
+                ?? Array(hex).withUnsafeBufferPointer { Self.decode($0, into: out) }
         }
         guard ok else { return nil }
         bytes = b
+    }
+
+    private static func decode(_ digits: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        var high: UInt8 = 0
+        for i in 0..<64 {
+            let c = digits[i]
+            let v: UInt8
+            if c &- 0x30 < 10 { v = c &- 0x30 } else if c &- 0x61 < 6 { v = c &- 0x61 &+ 10 } else { return false }
+            if i & 1 == 0 { high = v } else { out[i >> 1] = high << 4 | v }
+        }
+        return true
     }
 
     /// From 32 bytes.

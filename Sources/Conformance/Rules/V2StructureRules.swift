@@ -239,11 +239,11 @@ enum V2SectionRules {
             report("CKA-V2-014", "an entry for the intermediate directory \(h.path) (extractors create it)", h)
             return false
         }
-        if name.elementsEqual(s.directory.dropLast()) {
+        if Bytes.same(name, s.directory.dropLast()) {
             report("CKA-V2-020", "the section directory is named by an entry other than its marker", h)
             return false
         }
-        guard h.pathBytes.starts(with: s.directory) else {
+        guard h.pathBytes.count >= s.directory.count, Bytes.same(h.pathBytes[..<s.directory.count], s.directory) else {
             report("CKA-V2-013", "the entry lies outside the current section \(String(decoding: s.directory, as: UTF8.self))", h)
             return false
         }
