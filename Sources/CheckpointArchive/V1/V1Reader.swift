@@ -14,6 +14,9 @@ public struct V1ReaderOptions: Sendable {
     /// Decompression budget of containerd's gzip `rootfs-diff.tar`, as a ratio of its compressed size
     /// (CKA-SEC-019's default is 1024).
     public var nestedExpansionRatio: Int64 = 1024
+    /// Keep the names the reader tracks (duplicates, parents, hard-link targets) in a table of this many bytes
+    /// that moves to a temporary file beyond it, instead of in memory without bound (validators).
+    public var nameTableMemory: Int?
     /// A descriptor of the archive file, when the decompressed source reads that (uncompressed) file from
     /// offset 0: regular files of the outer stream and of plain nested tars are then delivered with a
     /// `ReflinkSource` for cloning.
@@ -61,6 +64,9 @@ public struct V1ReadSummary: Sendable {
     public var entryCount: Int
     /// How the outer tar stream ended.
     public var end: TarEnd
+    /// A failure of the temporary file of the name table (`V1ReaderOptions.nameTableMemory`): the checks that
+    /// need earlier names are then incomplete.
+    public var temporaryFileError: String?
 }
 
 /// Reads a v1 checkpoint archive of any profile in one pass and drives an `UnpackedEntrySink` with the
@@ -128,7 +134,7 @@ final class V1ReadSession {
 
     var signals = V1ProfileSignals()
     var warnings: [CheckpointError] = []
-    let tree = V1Tree()
+    let tree: V1Tree
     var startedSections: Set<Section> = []
     var sectionOrder: [Section] = []
     var impliedOrder: [[UInt8]] = []
@@ -151,6 +157,7 @@ final class V1ReadSession {
         self.options = options
         self.sink = sink
         self.compression = compression
+        tree = V1Tree(memoryLimit: options.nameTableMemory)
         signals.outerCompression = compression
     }
 
@@ -498,6 +505,6 @@ final class V1ReadSession {
         return V1ReadSummary(profile: detection.profile, detection: detection, signals: signals,
                              compression: compression, sections: sections, impliedDirectories: impliedDirectories,
                              synthesizedDirectories: synthesized, deletedFiles: deleted, deletionSource: deletionSource,
-                             warnings: warnings, entryCount: entryCount, end: end)
+                             warnings: warnings, entryCount: entryCount, end: end, temporaryFileError: tree.ioError)
     }
 }
