@@ -18,7 +18,7 @@ swift build -c release --product ckpt --product ckpt-validate >/dev/null 2>&1 ||
   swift build -c release --product ckpt >/dev/null; swift build -c release --product ckpt-validate >/dev/null; }
 bin=$(swift build -c release --show-bin-path)
 swift build -c release --product ckpt-validate --static-swift-stdlib --scratch-path .build-static >/dev/null
-static=$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/ckpt-validate
+static=$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path 2>/dev/null)/ckpt-validate
 if [ ! -f "$work/v2.tar" ]; then
   python3 Benchmarks/gen-checkpoint.py "$work/src" --big 18 --big-mib 100 --small 3000 --checkpoint-mib 200
   "$bin/ckpt" create --quiet "$work/src" "$work/v2.tar"
@@ -35,13 +35,13 @@ t() { # best of $runs wall-clock seconds
   done
   printf '%.3f' "$best"
 }
-cpu() { # best of $runs CPU seconds (user + system)
-  local best=999999 d
-  for _ in $(seq "$runs"); do
-    d=$( { /usr/bin/time -f "%U %S" bash -c "$1 >/dev/null 2>&1"; } 2>&1 | tail -1 | awk '{ print $1 + $2 }')
-    if (( $(echo "$d < $best" | bc -l) )); then best=$d; fi
-  done
-  printf '%.3f' "$best"
+cpu() { # mean CPU seconds (task-clock, user + system) over 4 * $runs runs, with perf; GNU time otherwise
+  if command -v perf >/dev/null && perf stat -x, -e task-clock true >/dev/null 2>&1; then
+    perf stat -x, -r $((4 * runs)) -e task-clock bash -c "exec $1 >/dev/null 2>&1" 2>&1 >/dev/null \
+      | awk -F, '/task-clock/ { printf "%.4f", $1 / 1000 }'
+  else
+    { /usr/bin/time -f "%U %S" bash -c "$1 >/dev/null 2>&1"; } 2>&1 | tail -1 | awk '{ printf "%.3f", $1 + $2 }'
+  fi
 }
 rss() { /usr/bin/time -f %M bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
 pct() { echo "scale=1; 100 * $1 / $2" | bc -l; }
