@@ -61,7 +61,7 @@ enum HostileLegacy {
             .v1MiniInvalid("v1-hostile-duplicate", "rootfs-diff.tar holds etc/app.conf twice, the second setuid", breaks: ["CKA-TAR-037"],
                            flags: [.duplicate], rootfs([.file("etc/app.conf", "x=2\n", mode: 0o4755)])),
             .v1MiniInvalid("v1-hostile-duplicate-dot-slash", "config.dump and ./config.dump (the same name once normalised)",
-                           breaks: ["CKA-TAR-037"], flags: [.duplicate, .parserDifferential]) { a in
+                           breaks: ["CKA-TAR-037", "CKA-V1-010"], flags: [.duplicate, .parserDifferential]) { a in
                 a.entries.append(.file("./config.dump", #"{"id":"evil"}"#))
             },
         ]

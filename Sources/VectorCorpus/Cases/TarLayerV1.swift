@@ -71,7 +71,8 @@ enum TarLayerV1 {
                 let size = try a.tar().count
                 a.trailing = Array("hidden\n".utf8) + [UInt8](repeating: 0, count: (10240 - (size + 7) % 10240) % 10240)
             },
-            .v1MiniInvalid("v1-tar-v7-header", "config.dump with a V7 header (no magic)", breaks: ["CKA-TAR-006"]) { a in
+            .v1MiniInvalid("v1-tar-v7-header", "config.dump with a V7 header (no magic; refused, so no config.dump)",
+                           breaks: ["CKA-TAR-006", "CKA-V1-001"]) { a in
                 a.update("config.dump") { $0.header.magic = "" }
             },
             .v1MiniInvalid("v1-tar-base256-negative-uid", "config.dump's uid as base-256 -1", breaks: ["CKA-TAR-013"],

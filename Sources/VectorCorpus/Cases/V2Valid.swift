@@ -56,7 +56,7 @@ enum V2Valid {
                 let hundred = "rootfs/tree/n/" + String(repeating: "a", count: 100 - 14)
                 let long = "rootfs/tree/n/" + String(repeating: "b", count: 255)
                 let utf = "rootfs/tree/n/äöü-日本語-" + String(repeating: "ü", count: 60)
-                a.entries = Array(V2TestArchive.workedExample[0..<5]) + [
+                a.entries = Array(V2TestArchive.validExample[0..<5]) + [
                     .marker("rootfs"), .dir("rootfs/tree/"), .dir("rootfs/tree/n/"),
                     .file(hundred, "100\n", mode: 0o644),
                     .file(long, "255\n", mode: 0o644),
@@ -136,7 +136,7 @@ enum V2Valid {
             .v2("v2-empty-sections", "Sections without content: rootfs (marker and tree only), devshm, a volume, logs, artifacts and an ext section",
                 requirements: ["CKA-V2-016", "CKA-V2-027"], flags: [.sectionOrder]) {
                 var a = V2TestArchive()
-                a.entries = Array(V2TestArchive.workedExample[0..<5]) + [
+                a.entries = Array(V2TestArchive.validExample[0..<5]) + [
                     .marker("rootfs"), .dir("rootfs/tree/"), .marker("devshm"), .marker("volume", name: "empty"),
                     .marker("logs"), .marker("artifacts"), .marker("ext", name: "empty"),
                 ]
