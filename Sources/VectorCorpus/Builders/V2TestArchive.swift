@@ -118,7 +118,7 @@ public struct V2TestArchive {
     /// Bytes after the end-of-archive blocks of the tar stream.
     public var trailing: [UInt8] = []
 
-    public init() {}
+    public init(entries: [V2TestEntry] = V2TestArchive.validExample) { self.entries = entries }
 
     /// The entries of the worked example (part 10) between the version marker and the index.
     public static let workedExample: [V2TestEntry] = [
