@@ -11,8 +11,6 @@ final class TraceabilityTests: XCTestCase {
     /// layer, compression and security (TAR, CMP, SEC). In those, only these requirements lack a breaking case, for a
     /// reason stated here (the test fails when one becomes covered, so the list stays true):
     /// - CKA-IDX-014 defines the span digest; a wrong span digest is reported as CKA-IDX-002 or CKA-IDX-004.
-    /// - CKA-FRM-001 needs the compressed members' boundaries, which the validator does not compute yet (the
-    ///   conformance tests inject them); a vector joins when it does.
     /// - CKA-V1-019 is the profile detection itself: every archive has a profile by it, so no archive breaks it (the
     ///   validator names it only as a rule it ran; the writer reports it for a directory it cannot write as asked).
     /// - CKA-POD-002 and CKA-CTRD-001 hold by definition under detection: an archive is Podman only when
@@ -26,7 +24,7 @@ final class TraceabilityTests: XCTestCase {
     /// - CKA-SEC-024 is permissive: names that differ only by Unicode normalisation or case are distinct and
     ///   allowed, so no archive breaks it; its other half, duplicates after normalisation, is CKA-TAR-037
     ///   (v1-hostile-duplicate-dot-slash, v2-hostile-duplicate).
-    static let knownGaps: Set<String> = ["CKA-IDX-014", "CKA-FRM-001", "CKA-V1-019", "CKA-POD-002", "CKA-CTRD-001",
+    static let knownGaps: Set<String> = ["CKA-IDX-014", "CKA-V1-019", "CKA-POD-002", "CKA-CTRD-001",
                                          "CKA-CMP-004", "CKA-CMP-005", "CKA-SEC-024"]
 
     func traceability() throws -> Traceability {
@@ -58,10 +56,10 @@ final class TraceabilityTests: XCTestCase {
         XCTAssertGreaterThan(v2.filter { !$0.isolated.isEmpty }.count, 35)
         // Every v1 requirement that an archive can break has a case breaking only it, except the SHOULD rules whose
         // breach is itself a contradicting profile signal (CKA-V1-020): dump.log in Podman, a compressed CRI-O
-        // archive, Podman's names in CRI-O.
+        // archive, Podman's names in CRI-O, and `deleted.files` in containerd (a Podman and CRI-O name).
         let v1 = t.rows.filter { ["V1", "POD", "CRIO", "CTRD"].contains($0.area) && !$0.breaking.isEmpty }
         XCTAssertEqual(Set(v1.filter { $0.isolated.isEmpty }.map(\.requirement.id)),
-                       ["CKA-POD-006", "CKA-CRIO-002", "CKA-CRIO-005"])
+                       ["CKA-POD-006", "CKA-CRIO-002", "CKA-CRIO-005", "CKA-CTRD-003"])
         for row in v1 where row.isolated.isEmpty {
             XCTAssertTrue(row.breaking.allSatisfy { id in
                 Set(t.rows.filter { $0.breaking.contains(id) }.map(\.requirement.id)) == [row.requirement.id, "CKA-V1-020"]

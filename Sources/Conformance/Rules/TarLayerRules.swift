@@ -233,7 +233,7 @@ public final class TarLayerRules: TarReaderObserver {
                 continue
             }
             if let why = TarRawBlock.octalProblem(raw.field(f)) {
-                report("CKA-TAR-012", "the \(f.name) field is not octal: \(why)", name: nil, at: raw.offset)
+                report("CKA-TAR-012", "malformed: the \(f.name) field is not octal: \(why)", name: nil, at: raw.offset)
                 continue
             }
             if format == .v2, let why = raw.v2EncodingProblem(f) {

@@ -103,6 +103,10 @@ enum LegacyCommon {
                        base: "v1-podman-volumes", from: LegacyPodman.volumes) {
                 $0.entries.update("volumes/cache.tar") { $0.header.path = "volumes/cache.tgz" }
             },
+            .v1Changed("v1-volume-stray-file", "A stray file under volumes/ beside the named volumes' tars",
+                       breaks: ["CKA-V1-017"], base: "v1-podman-volumes", from: LegacyPodman.volumes) {
+                $0.entries.insert([.file("volumes/notes.txt", "not a volume\n")], before: "volumes/cache.tar")
+            },
             .v1Changed("v1-volume-bad-name", "volumes/.cache.tar: the volume name starts with a dot (CKA-V2-022)",
                        breaks: ["CKA-V1-017", "CKA-V1-016"], base: "v1-podman-volumes", from: LegacyPodman.volumes) {
                 $0.entries.update("volumes/cache.tar") { $0.header.path = "volumes/.cache.tar" }

@@ -7,6 +7,10 @@ enum V2Valid {
         VectorGroup(name: "v2-valid", cases: [
             .v2(VectorBase.workedExample, "The worked example of part 10 (metadata, checkpoint, rootfs; uncompressed)",
                 requirements: ["CKA-V2-001", "CKA-V2-003", "CKA-V2-045", "CKA-IDX-001", "CKA-IDX-014"]) { V2TestArchive() },
+            .v2("v2-worked-example-placeholder-image", "The worked example of part 10 exactly: its checkpoint/inventory.img is a text placeholder, not a CRIU image",
+                result: .acceptable, requirements: ["CKA-V2-055"], base: VectorBase.workedExample) {
+                V2TestArchive(entries: V2TestArchive.workedExample)
+            },
             .v2("v2-pinned-index-digest", "The worked example validated and extracted with its own index digest pinned",
                 requirements: ["CKA-IDX-010"], flags: [.index], indexPin: .own) { V2TestArchive() },
             .v2("v2-minimal", "The smallest valid archive: config.dump, spec.dump and a genuine CRIU inventory.img",
