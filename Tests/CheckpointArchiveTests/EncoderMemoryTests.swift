@@ -9,23 +9,13 @@ import Glibc
 /// and digests of the index are spooled, the tree is walked as it is written. Benchmarks/many-entries.sh
 /// measures 100,000 and 1,000,000 files; here a tenfold step in files must not move the peak RSS.
 final class EncoderMemoryTests: XCTestCase {
-    /// Peak RSS in KiB of one run of `arguments` (wait4's rusage of that child alone).
+    /// Peak RSS in KiB, measured by GNU time: `wait4`'s own figure would include this test process's peak, since
+    /// Linux carries the spawning process's high-water mark over the child's exec.
     private func peakRSS(_ arguments: [String]) throws -> Int {
-        var pid = pid_t()
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        XCTAssertEqual(rc, 0, "posix_spawn \(arguments[0])")
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        XCTAssertEqual(status, 0, "\(arguments) failed")
-        return Int(usage.ru_maxrss)
+        let r = try TestTools.run(["/usr/bin/time", "-f", "%M"] + arguments)
+        XCTAssertEqual(r.status, 0, "\(arguments) failed: \(r.stderrText)")
+        let last = r.stderrText.split(separator: "\n").last.map(String.init) ?? ""
+        return try XCTUnwrap(Int(last.trimmingCharacters(in: .whitespaces)), "GNU time printed \(r.stderrText)")
     }
 
     /// A checkpoint directory with `count` files of 1 to 64 bytes, 500 per directory.

@@ -7,7 +7,7 @@ enum V2Valid {
         VectorGroup(name: "v2-valid", cases: [
             .v2(VectorBase.workedExample, "The worked example of part 10 (metadata, checkpoint, rootfs; uncompressed)",
                 requirements: ["CKA-V2-001", "CKA-V2-003", "CKA-V2-045", "CKA-IDX-001", "CKA-IDX-014"]) { V2TestArchive() },
-            .v2("v2-worked-example-placeholder-image", "The worked example of part 10 exactly: its checkpoint/inventory.img is a text placeholder, not a CRIU image",
+            .v2("v2-placeholder-inventory-image", "The worked example of part 10 exactly: its checkpoint/inventory.img is a text placeholder, not a CRIU image",
                 result: .acceptable, requirements: ["CKA-V2-055"], base: VectorBase.workedExample) {
                 V2TestArchive(entries: V2TestArchive.workedExample)
             },
