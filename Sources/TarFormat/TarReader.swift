@@ -26,7 +26,9 @@ public final class TarReader {
 
     private var remaining: Int64 = 0
     private var padding: Int64 = 0
-    private var currentName: String?
+    /// The current entry's name, kept as bytes: a string is made only for an error.
+    private var currentPath: [UInt8]?
+    private var currentName: String? { currentPath.map { String(decoding: $0, as: UTF8.self) } }
     private let block = UnsafeMutableRawBufferPointer.allocate(byteCount: HeaderBlock.size, alignment: 8)
 
     /// Creates a reader positioned at the first header of `source`.
@@ -70,15 +72,20 @@ public final class TarReader {
             }
             try verifyChecksum(at: at)
             observer?.tarReader(self, readHeaderBlock: raw, at: at)
+            if raw[HeaderBlock.typeflag] == UInt8(ascii: "x") {
+                // A pax header needs only its size: no header (and none of its strings) is built.
+                let size: Int64
+                do { size = try HeaderBlock.extendedSize(raw) } catch { throw TarError(error, offset: at) }
+                if first == nil { first = at }
+                let body = try readExtended(size: size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
+                do { local += try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
+                pending = true
+                continue
+            }
             var h: TarHeader
             do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
             if first == nil { first = at }
             switch h.type {
-            case .paxExtended:
-                let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
-                do { local += try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
-                pending = true
-                continue
             case .paxGlobal:
                 let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
                 let records: [PaxRecord]
@@ -307,7 +314,7 @@ public final class TarReader {
                                           maximum: Int64(limits.maxEntryCount)), offset: at)
         }
         h.paxRecords = records
-        currentName = h.path
+        currentPath = h.pathBytes
         h.storedSize = h.type.isHeaderOnly ? 0 : h.size
         if h.type == .gnuSparse {
             try readOldGNUSparse(&h, at: at)
