@@ -78,7 +78,10 @@ public final class TarReader {
                 do { size = try HeaderBlock.extendedSize(raw) } catch { throw TarError(error, offset: at) }
                 if first == nil { first = at }
                 let body = try readExtended(size: size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
-                do { local += try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
+                do {
+                    let parsed = try PaxParser.parse(body)
+                    if local.isEmpty { local = parsed } else { local += parsed }
+                } catch { throw TarError(error, offset: at) }
                 pending = true
                 continue
             }
@@ -116,7 +119,8 @@ public final class TarReader {
                 break
             }
             h.headerOffset = first ?? at
-            try finishHeader(&h, records: globalRecords + local, longName: longName, longLink: longLink, at: at)
+            try finishHeader(&h, records: globalRecords.isEmpty ? local : globalRecords + local, longName: longName,
+                             longLink: longLink, at: at)
             return h
         }
     }
@@ -303,10 +307,12 @@ public final class TarReader {
         if let n = longName { h.pathBytes = n }
         if let n = longLink { h.linkBytes = n }
         if h.type == .regularLegacy, h.pathBytes.last == 0x2F { h.type = .directory }
-        for (what, count) in [("name length", h.pathBytes.count), ("link name length", h.linkBytes.count)]
-        where count > limits.maxNameLength {
-            throw TarError(.limitExceeded(limit: what, value: Int64(count), maximum: Int64(limits.maxNameLength)),
-                           offset: at, entry: nil)
+        if max(h.pathBytes.count, h.linkBytes.count) > limits.maxNameLength {
+            for (what, count) in [("name length", h.pathBytes.count), ("link name length", h.linkBytes.count)]
+            where count > limits.maxNameLength {
+                throw TarError(.limitExceeded(limit: what, value: Int64(count), maximum: Int64(limits.maxNameLength)),
+                               offset: at, entry: nil)
+            }
         }
         entryCount += 1
         if entryCount > limits.maxEntryCount {
