@@ -21,6 +21,8 @@ enum NumericFields {
             if field.count == 8 {
                 let w = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
                 if let v = octalDigits(w << 8 | 0x30, terminator: UInt8(truncatingIfNeeded: w >> 56)) { return Int64(v) }
+                // The checksum's form: six digits, NUL, space.
+                if w >> 48 == 0x2000, let v = octalDigits(w << 16 | 0x3030, terminator: 0) { return Int64(v) }
             } else if field.count == 12 {
                 let w = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
                 let t = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
