@@ -50,23 +50,24 @@ enum HeaderBlock {
 
     /// The unsigned and signed sums of the block with the checksum field read as spaces.
     static func checksums(_ block: UnsafeRawBufferPointer) -> (unsigned: Int64, signed: Int64) {
-        // Eight bytes at a time: pairs of bytes summed into 16-bit lanes, and the top bits (bytes that count 256
-        // less in the signed sum) into 8-bit lanes; 64 words overflow neither.
-        let lanes: UInt64 = 0x00FF_00FF_00FF_00FF
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        var sum: UInt64 = 0
-        var high: UInt64 = 0
+        // Sixteen bytes at a time into 16-bit lanes (32 vectors of at most 255 do not overflow them), with the
+        // bytes whose top bit is set (they count 256 less in the signed sum) counted the same way; the checksum
+        // field is then taken out and counted as eight spaces.
+        var sum = SIMD16<UInt16>()
+        var high = SIMD16<UInt16>()
         let base = block.baseAddress!
-        for i in stride(from: 0, to: size, by: 8) {
-            var w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
-            // The checksum field (148..<156) counts as spaces: the high half of word 144, the low half of 152.
-            if i == 144 { w = w & 0x0000_0000_FFFF_FFFF | 0x2020_2020_0000_0000 }
-            if i == 152 { w = w & 0xFFFF_FFFF_0000_0000 | 0x0000_0000_2020_2020 }
-            sum &+= (w & lanes) &+ ((w >> 8) & lanes)
-            high &+= (w >> 7) & ones
+        for i in stride(from: 0, to: size, by: 16) {
+            let v = base.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            sum &+= SIMD16<UInt16>(truncatingIfNeeded: v)
+            high &+= SIMD16<UInt16>(truncatingIfNeeded: v &>> 7)
         }
-        let unsigned = Int64((sum & 0xFFFF) + (sum >> 16 & 0xFFFF) + (sum >> 32 & 0xFFFF) + (sum >> 48))
-        let highCount = Int64((high &* ones) >> 56)
+        var unsigned = Int64(SIMD16<UInt32>(truncatingIfNeeded: sum).wrappedSum())
+        var highCount = Int64(high.wrappedSum())
+        for i in checksum {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            unsigned += 0x20 - Int64(c)
+            highCount -= Int64(c >> 7)
+        }
         return (unsigned, unsigned - 256 * highCount)
     }
 
@@ -122,40 +123,72 @@ enum HeaderBlock {
         return true
     }
 
+    /// The numeric fields of a block, parsed and checked in the order `decode` checks them.
+    struct Numbers {
+        var mode: Int64, uid: Int64, gid: Int64, size: Int64, mtime: Int64
+        var device: (major: Int64, minor: Int64)?
+        var atime: Int64?, ctime: Int64?
+    }
+
+    /// Parses the numeric fields of a block of layout `fmt` and typeflag `type`: what `decode` throws, this
+    /// throws, without building the entry's strings (an extended header block needs only its size).
+    static func numbers(_ block: UnsafeRawBufferPointer, format fmt: TarHeaderFormat, type: TarEntryType)
+        throws(TarError.Kind) -> Numbers
+    {
+        var n = Numbers(mode: try number(block, mode, field: "mode"), uid: try number(block, uid, field: "uid"),
+                        gid: try number(block, gid, field: "gid"), size: try number(block, size_, field: "size"),
+                        mtime: try number(block, mtime, field: "mtime"))
+        if fmt != .v7, type == .characterDevice || type == .blockDevice || !isBlank(block, devmajor) {
+            n.device = (try number(block, devmajor, field: "devmajor"), try number(block, devminor, field: "devminor"))
+        }
+        if fmt.contains(.star) {
+            if !isBlank(block, starAtime) { n.atime = try number(block, starAtime, field: "atime") }
+            if !isBlank(block, starCtime) { n.ctime = try number(block, starCtime, field: "ctime") }
+        } else if !fmt.contains(.ustar), fmt.contains(.gnu) {
+            if !isBlank(block, gnuAtime) { n.atime = try number(block, gnuAtime, field: "atime") }
+            if !isBlank(block, gnuCtime) { n.ctime = try number(block, gnuCtime, field: "ctime") }
+        }
+        if n.size < 0 { throw .negativeValue(field: "size") }
+        return n
+    }
+
+    /// The size of an extended header block (pax `x`), its numeric fields checked as `decode` checks them.
+    static func extendedSize(_ block: UnsafeRawBufferPointer) throws(TarError.Kind) -> Int64 {
+        try numbers(block, format: format(of: block), type: TarEntryType(rawValue: block[typeflag])).size
+    }
+
     /// Decodes the header fields of a block whose checksum has been verified.
     static func decode(_ block: UnsafeRawBufferPointer, offset: Int64) throws(TarError.Kind) -> TarHeader {
         let fmt = format(of: block)
+        let type = TarEntryType(rawValue: block[typeflag])
+        let n = try numbers(block, format: fmt, type: type)
         var h = TarHeader(path: "")
         h.format = fmt
         h.pathBytes = bytes(block, name)
-        h.type = TarEntryType(rawValue: block[typeflag])
-        h.mode = try number(block, mode, field: "mode")
-        h.uid = try number(block, uid, field: "uid")
-        h.gid = try number(block, gid, field: "gid")
-        h.size = try number(block, size_, field: "size")
-        h.mtime = TarTime(seconds: try number(block, mtime, field: "mtime"))
+        h.type = type
+        h.mode = n.mode
+        h.uid = n.uid
+        h.gid = n.gid
+        h.size = n.size
+        h.mtime = TarTime(seconds: n.mtime)
         h.linkBytes = bytes(block, linkname)
         if fmt != .v7 {
             h.uname = string(block, uname)
             h.gname = string(block, gname)
-            if h.type == .characterDevice || h.type == .blockDevice || !isBlank(block, devmajor) {
-                h.devMajor = try number(block, devmajor, field: "devmajor")
-                h.devMinor = try number(block, devminor, field: "devminor")
+            if let d = n.device {
+                h.devMajor = d.major
+                h.devMinor = d.minor
             }
         }
         if fmt.contains(.star) {
             let p = bytes(block, starPrefix)
             if !p.isEmpty { h.pathBytes = p + [0x2F] + h.pathBytes }
-            if !isBlank(block, starAtime) { h.atime = TarTime(seconds: try number(block, starAtime, field: "atime")) }
-            if !isBlank(block, starCtime) { h.ctime = TarTime(seconds: try number(block, starCtime, field: "ctime")) }
         } else if fmt.contains(.ustar) {
             let p = bytes(block, prefix)
             if !p.isEmpty { h.pathBytes = p + [0x2F] + h.pathBytes }
-        } else if fmt.contains(.gnu) {
-            if !isBlank(block, gnuAtime) { h.atime = TarTime(seconds: try number(block, gnuAtime, field: "atime")) }
-            if !isBlank(block, gnuCtime) { h.ctime = TarTime(seconds: try number(block, gnuCtime, field: "ctime")) }
         }
-        if h.size < 0 { throw .negativeValue(field: "size") }
+        h.atime = n.atime.map { TarTime(seconds: $0) }
+        h.ctime = n.ctime.map { TarTime(seconds: $0) }
         return h
     }
 }

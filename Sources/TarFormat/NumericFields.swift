@@ -15,7 +15,25 @@ enum NumericFields {
 
     /// Octal text with optional leading spaces and trailing spaces or NULs; an all-blank field is 0.
     static func parseOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
-        // The usual form, zero-padded digits and a NUL or space at the end, in one loop.
+        // The usual form, zero-padded digits and a NUL or space at the end, a word at a time for the 8- and
+        // 12-byte fields of a header.
+        if let base = field.baseAddress {
+            if field.count == 8 {
+                let w = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+                if let v = octalDigits(w << 8 | 0x30, terminator: UInt8(truncatingIfNeeded: w >> 56)) { return Int64(v) }
+                // The checksum's form: six digits, NUL, space.
+                if w >> 48 == 0x2000, let v = octalDigits(w << 16 | 0x3030, terminator: 0) { return Int64(v) }
+            } else if field.count == 12 {
+                let w = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+                let t = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+                // Eight digits, then the last three (bytes 8-10) after five '0' digits.
+                if let high = octalDigits(w, terminator: 0),
+                   let low = octalDigits(UInt64(t & 0x00FF_FFFF) << 40 | 0x0000_0030_3030_3030,
+                                         terminator: UInt8(truncatingIfNeeded: t >> 24)) {
+                    return Int64(high << 9 | low)
+                }
+            }
+        }
         if field.count >= 2, field.count <= 12, let p = field.baseAddress?.assumingMemoryBound(to: UInt8.self) {
             let last = p[field.count - 1]
             var value: Int64 = 0
@@ -40,6 +58,20 @@ enum NumericFields {
             value = value << 3 | Int64(c - 0x30)
         }
         return value
+    }
+
+    /// The value of eight octal digits in a little-endian word (the first byte the most significant digit), when
+    /// every byte is an octal digit and `terminator` is NUL or space; nil otherwise.
+    @inline(__always)
+    private static func octalDigits(_ w: UInt64, terminator: UInt8) -> UInt64? {
+        guard terminator == 0 || terminator == 0x20, w & 0xF8F8_F8F8_F8F8_F8F8 == 0x3030_3030_3030_3030 else {
+            return nil
+        }
+        let d = w & 0x0707_0707_0707_0707
+        // Pairs of digits into 16-bit lanes, pairs of those into 32-bit lanes, then the two halves.
+        let pairs = ((d & 0x00FF_00FF_00FF_00FF) << 3) + ((d >> 8) & 0x00FF_00FF_00FF_00FF)
+        let quads = ((pairs & 0x0000_FFFF_0000_FFFF) << 6) + ((pairs >> 16) & 0x0000_FFFF_0000_FFFF)
+        return ((quads & 0xFFFF_FFFF) << 12) + (quads >> 32)
     }
 
     /// GNU base-256: the top bit of the first byte is set; the next bit is the sign (two's complement).

@@ -32,7 +32,8 @@ enum PaxApplier {
     }
 
     private static func time(_ r: PaxRecord) throws(TarError.Kind) -> TarTime {
-        guard let t = TarTime(paxString: r.stringValue) else { throw .invalidPaxValue(key: r.key) }
+        // Parsed from the bytes: a time is ASCII, and bytes that are not fail the parse either way.
+        guard let t = r.value.withUnsafeBytes({ TarTime.parse($0) }) else { throw .invalidPaxValue(key: r.key) }
         return t
     }
 }

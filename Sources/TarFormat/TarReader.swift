@@ -26,7 +26,9 @@ public final class TarReader {
 
     private var remaining: Int64 = 0
     private var padding: Int64 = 0
-    private var currentName: String?
+    /// The current entry's name, kept as bytes: a string is made only for an error.
+    private var currentPath: [UInt8]?
+    private var currentName: String? { currentPath.map { String(decoding: $0, as: UTF8.self) } }
     private let block = UnsafeMutableRawBufferPointer.allocate(byteCount: HeaderBlock.size, alignment: 8)
 
     /// Creates a reader positioned at the first header of `source`.
@@ -70,15 +72,23 @@ public final class TarReader {
             }
             try verifyChecksum(at: at)
             observer?.tarReader(self, readHeaderBlock: raw, at: at)
+            if raw[HeaderBlock.typeflag] == UInt8(ascii: "x") {
+                // A pax header needs only its size: no header (and none of its strings) is built.
+                let size: Int64
+                do { size = try HeaderBlock.extendedSize(raw) } catch { throw TarError(error, offset: at) }
+                if first == nil { first = at }
+                let body = try readExtended(size: size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
+                do {
+                    let parsed = try PaxParser.parse(body)
+                    if local.isEmpty { local = parsed } else { local += parsed }
+                } catch { throw TarError(error, offset: at) }
+                pending = true
+                continue
+            }
             var h: TarHeader
             do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
             if first == nil { first = at }
             switch h.type {
-            case .paxExtended:
-                let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
-                do { local += try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
-                pending = true
-                continue
             case .paxGlobal:
                 let body = try readExtended(size: h.size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
                 let records: [PaxRecord]
@@ -109,7 +119,8 @@ public final class TarReader {
                 break
             }
             h.headerOffset = first ?? at
-            try finishHeader(&h, records: globalRecords + local, longName: longName, longLink: longLink, at: at)
+            try finishHeader(&h, records: globalRecords.isEmpty ? local : globalRecords + local, longName: longName,
+                             longLink: longLink, at: at)
             return h
         }
     }
@@ -296,10 +307,12 @@ public final class TarReader {
         if let n = longName { h.pathBytes = n }
         if let n = longLink { h.linkBytes = n }
         if h.type == .regularLegacy, h.pathBytes.last == 0x2F { h.type = .directory }
-        for (what, count) in [("name length", h.pathBytes.count), ("link name length", h.linkBytes.count)]
-        where count > limits.maxNameLength {
-            throw TarError(.limitExceeded(limit: what, value: Int64(count), maximum: Int64(limits.maxNameLength)),
-                           offset: at, entry: nil)
+        if max(h.pathBytes.count, h.linkBytes.count) > limits.maxNameLength {
+            for (what, count) in [("name length", h.pathBytes.count), ("link name length", h.linkBytes.count)]
+            where count > limits.maxNameLength {
+                throw TarError(.limitExceeded(limit: what, value: Int64(count), maximum: Int64(limits.maxNameLength)),
+                               offset: at, entry: nil)
+            }
         }
         entryCount += 1
         if entryCount > limits.maxEntryCount {
@@ -307,7 +320,7 @@ public final class TarReader {
                                           maximum: Int64(limits.maxEntryCount)), offset: at)
         }
         h.paxRecords = records
-        currentName = h.path
+        currentPath = h.pathBytes
         h.storedSize = h.type.isHeaderOnly ? 0 : h.size
         if h.type == .gnuSparse {
             try readOldGNUSparse(&h, at: at)

@@ -26,9 +26,18 @@ struct TarRawBlock {
     /// in detail to say what is wrong.
     static func isClean(_ block: UnsafeRawBufferPointer, v2: Bool) -> Bool {
         let b = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        @inline(__always) func word(_ i: Int) -> UInt64 {
+            UInt64(littleEndian: UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self))
+        }
         @inline(__always) func octalField(_ lower: Int, _ upper: Int) -> Bool {
             var i = lower
             if v2 {
+                // Octal digits and a NUL, a word at a time: every byte of a digit is 0b00110xxx.
+                if upper - lower == 8 { return word(lower) & 0xFFF8_F8F8_F8F8_F8F8 == 0x0030_3030_3030_3030 }
+                if upper - lower == 12 {
+                    return word(lower) & 0xF8F8_F8F8_F8F8_F8F8 == 0x3030_3030_3030_3030
+                        && UInt32(truncatingIfNeeded: word(lower + 4) >> 32) & 0xFFF8_F8F8 == 0x0030_3030
+                }
                 while i < upper - 1 {
                     guard b[i] &- 0x30 < 8 else { return false }
                     i += 1
@@ -48,24 +57,18 @@ struct TarRawBlock {
         guard octalField(100, 108), octalField(108, 116), octalField(116, 124), octalField(124, 136),
               octalField(136, 148), octalField(329, 337), octalField(337, 345) else { return false }
         guard v2 else { return true }
-        for i in 148..<154 where b[i] &- 0x30 >= 8 { return false }
-        guard b[154] == 0, b[155] == 0x20 else { return false }
+        // The checksum: six octal digits, NUL, space.
+        guard word(148) & 0xFFFF_F8F8_F8F8_F8F8 == 0x2000_3030_3030_3030 else { return false }
         // String fields: nothing but NULs after their end (name, linkname, uname, gname, prefix), and the
         // unused tail of the block.
         @inline(__always) func stringField(_ lower: Int, _ upper: Int) -> Bool {
-            var i = lower
-            while i < upper, b[i] != 0 { i += 1 }
-            var acc: UInt8 = 0
-            while i < upper {
-                acc |= b[i]
-                i += 1
-            }
-            return acc == 0
+            guard let nul = memchr(b + lower, 0, upper - lower) else { return true }
+            let end = UnsafePointer<UInt8>(nul.assumingMemoryBound(to: UInt8.self))
+            return Bytes.allZero(end, b + upper - end)
         }
         guard stringField(0, 100), stringField(157, 257), stringField(265, 297), stringField(297, 329),
               stringField(345, 500) else { return false }
-        for i in 500..<512 where b[i] != 0 { return false }
-        return true
+        return word(500) == 0 && word(504) == 0
     }
 
     /// A numeric field: its name, range and the width of its v2 encoding (digits before the terminator).

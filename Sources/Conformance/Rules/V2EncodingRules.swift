@@ -80,7 +80,10 @@ enum V2EncodingRules {
 
     /// The NUL-terminated field `range` of `block`, without copying.
     static func fieldSlice(_ block: [UInt8], _ range: Range<Int>) -> ArraySlice<UInt8> {
-        let end = block[range].firstIndex(of: 0) ?? range.upperBound
+        let end = block.withUnsafeBufferPointer { b -> Int in
+            guard let nul = memchr(b.baseAddress! + range.lowerBound, 0, range.count) else { return range.upperBound }
+            return range.lowerBound + (UnsafeRawPointer(nul) - UnsafeRawPointer(b.baseAddress! + range.lowerBound))
+        }
         return block[range.lowerBound..<end]
     }
 
@@ -88,7 +91,7 @@ enum V2EncodingRules {
     /// its longest fitting prefix in the field; the `prefix` field all NUL.
     static func nameField(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
         guard let block = raw.entryBlock else { return }
-        if block[345..<500].contains(where: { $0 != 0 }) {
+        if !block.withUnsafeBufferPointer({ Bytes.allZero($0.baseAddress! + 345, 155) }) {
             report("CKA-TAR-031", "the ustar prefix field is not empty", h)
         }
         fieldRule("CKA-TAR-031", what: "name", value: h.pathBytes, stored: fieldSlice(block, 0..<100), key: "path",
@@ -134,13 +137,15 @@ enum V2EncodingRules {
         let name = h.pathBytes
         let length = name.last == 0x2F ? name.count - 1 : name.count
         var components = 1, longest = 0, current = 0
-        for i in 0..<length {
-            if name[i] == 0x2F {
-                components += 1
-                current = 0
-            } else {
-                current += 1
-                longest = max(longest, current)
+        name.withUnsafeBufferPointer { name in
+            for i in 0..<length {
+                if name[i] == 0x2F {
+                    components += 1
+                    current = 0
+                } else {
+                    current += 1
+                    longest = max(longest, current)
+                }
             }
         }
         var problems: [String] = []
@@ -154,7 +159,7 @@ enum V2EncodingRules {
             problems.append("pax extended header data larger than 1 MiB")
         }
         var xattrs = 0, largeXattr = false
-        for r in records where r.key.hasPrefix("SCHILY.xattr.") {
+        for r in records where r.key.utf8.first == 0x53 && r.key.hasPrefix("SCHILY.xattr.") {
             xattrs += 1
             if r.value.count > 65536 { largeXattr = true }
         }

@@ -215,8 +215,9 @@ struct V2IndexCheck {
         if try c.peek() == .object, let f = try c.canonicalFileObject() {
             pathScratch.removeAll(keepingCapacity: true)
             pathScratch.append(contentsOf: c.input.bytes(f.path))
-            let digest = V2Digest(hexBytes: c.input.bytes(f.sha256))
-            if files.matchesNext(path: pathScratch, size: f.size, offset: f.offset, digest: digest) {
+            // The digest is decoded only when the stream's was computed (the canonical form has 64 hex digits).
+            if files.matchesNext(path: pathScratch, size: f.size, offset: f.offset,
+                                 digest: V2Digest(hexBytes: c.input.bytes(f.sha256))) {
                 files.listed += 1
                 return
             }
@@ -331,12 +332,12 @@ struct V2FileMerge {
 
     /// Whether the next stream file (in archive order, with nothing skipped before it) is exactly this one: then it
     /// is matched and nothing is left to report. The digest is compared only when the stream's was computed.
-    mutating func matchesNext(path: [UInt8], size: Int64, offset: Int64, digest: V2Digest?) -> Bool {
+    mutating func matchesNext(path: [UInt8], size: Int64, offset: Int64, digest: @autoclosure () -> V2Digest?) -> Bool {
         fill()
         guard count > 0 else { return false }
         let first = pending[head]
         guard first.ordinal > lastMatch, first.file.path == path, first.file.size == size, first.file.offset == offset,
-              first.file.digest == nil || first.file.digest == digest else { return false }
+              first.file.digest == nil || first.file.digest == digest() else { return false }
         head += 1
         lastMatch = first.ordinal
         return true

@@ -56,7 +56,7 @@ struct V2RawEntry {
 /// entry costs no allocation once the first entries have been read.
 final class V2StreamObserver: TarReaderObserver {
     private let forward: TarReaderObserver?
-    private(set) var entry = V2RawEntry()
+    private var entry = V2RawEntry()
     private var bodies: [(offset: Int64, body: [UInt8])] = []
     /// 512-byte arrays reused for the blocks of each entry.
     private var pool: [[UInt8]] = []
@@ -66,11 +66,18 @@ final class V2StreamObserver: TarReaderObserver {
 
     /// Forgets the previous entry; call before `reader.next()`.
     func beginEntry() {
-        entry.blocks.removeAll(keepingCapacity: true)
-        entry.paxHeaders.removeAll(keepingCapacity: true)
-        entry.records.removeAll(keepingCapacity: true)
-        bodies.removeAll(keepingCapacity: true)
+        Self.clear(&entry.blocks)
+        Self.clear(&entry.paxHeaders)
+        Self.clear(&entry.records)
+        Self.clear(&bodies)
         used = 0
+    }
+
+    /// Empties `array` keeping its storage: it holds an element or two, for which a loop of `removeLast` costs
+    /// a fraction of `removeAll(keepingCapacity:)`.
+    @inline(__always)
+    private static func clear<T>(_ array: inout [T]) {
+        while !array.isEmpty { array.removeLast() }
     }
 
     /// The entry just read, with its pax headers matched to their bodies.
@@ -86,9 +93,8 @@ final class V2StreamObserver: TarReaderObserver {
     func tarReader(_ reader: TarReader, readHeaderBlock block: UnsafeRawBufferPointer, at offset: Int64) {
         if used == pool.count { pool.append([UInt8](repeating: 0, count: 512)) }
         // Unique again once the previous entry's copies are gone, so the copy stays in place.
-        entry.blocks.append((offset, []))
         pool[used].withUnsafeMutableBytes { $0.copyMemory(from: block) }
-        entry.blocks[entry.blocks.count - 1].bytes = pool[used]
+        entry.blocks.append((offset, pool[used]))
         used += 1
         forward?.tarReader(reader, readHeaderBlock: block, at: offset)
     }
