@@ -2,10 +2,9 @@
 # Benchmarks `ckpt-validate` in one run (issue 5) on a 2 GiB v2 archive:
 #  - with digests, uncompressed: throughput against `sha256sum` of the same file (need >= 80%);
 #  - --no-digests on the seekable file: against `tar -tf` (need: no slower, wall and CPU), for the shipped
-#    configuration: the release build linked with --static-swift-stdlib as a position-dependent executable
-#    (-Xlinker -no-pie; the README's "Release binaries"), which loads no Swift runtime or Foundation at start
-#    and has no relocations of its own to apply; the default release build (dynamically linked, PIE) is
-#    measured too, for reference; `ckpt-validate --help` shows the start-up;
+#    configuration: the release build linked with --static-swift-stdlib (position-independent; the README's
+#    "Release binaries"), which loads no Swift runtime or Foundation at start; the default release build
+#    (dynamically linked) is measured too, for reference; `ckpt-validate --help` shows the start-up;
 #  - zstd-compressed: against `zstd -dc | sha256sum` (need >= 85%);
 #  - peak RSS of every run (need < 64 MiB; Benchmarks/validate-many.sh measures it against the entry count).
 # Wall-clock times are the best of RUNS runs (default 5); CPU times (user + system) are printed too, as
@@ -20,7 +19,7 @@ swift build -c release --product ckpt --product ckpt-validate >/dev/null 2>&1 ||
   swift build -c release --product ckpt >/dev/null; swift build -c release --product ckpt-validate >/dev/null; }
 bin=$(swift build -c release --show-bin-path)
 # The shipped configuration (README, "Release binaries").
-shipped=(-c release --static-swift-stdlib -Xlinker -no-pie --scratch-path .build-static)
+shipped=(-c release --static-swift-stdlib --scratch-path .build-static)
 swift build "${shipped[@]}" --product ckpt-validate >/dev/null
 static=$(swift build "${shipped[@]}" --show-bin-path 2>/dev/null)/ckpt-validate
 if [ ! -f "$work/v2.tar" ]; then
@@ -62,7 +61,7 @@ n=$(t "$bin/ckpt-validate --quiet --no-digests $work/v2.tar"); nc=$(cpu "$bin/ck
 ns=$(t "$static --quiet --no-digests $work/v2.tar"); nsc=$(cpu "$static --quiet --no-digests $work/v2.tar")
 h=$(t "$bin/ckpt-validate --help"); hs=$(t "$static --help")
 echo "--no-digests, seekable: tar -tf ${tt}s (CPU ${ttc}s)"
-echo "  shipped (static, non-PIE) ckpt-validate ${ns}s (CPU ${nsc}s): tar/ckpt = $(ratio "$tt" "$ns") wall, $(ratio "$ttc" "$nsc") CPU (need >= 1.0)"
+echo "  shipped (static) ckpt-validate ${ns}s (CPU ${nsc}s): tar/ckpt = $(ratio "$tt" "$ns") wall, $(ratio "$ttc" "$nsc") CPU (need >= 1.0)"
 echo "  default release build ${n}s (CPU ${nc}s): tar/ckpt = $(ratio "$tt" "$n") wall, $(ratio "$ttc" "$nc") CPU (for reference)"
 echo "  start-up (ckpt-validate --help): shipped ${hs}s, default build ${h}s"
 z=$(t "$bin/ckpt-validate --quiet $work/v2.tar.zst")
