@@ -20,7 +20,7 @@ public final class PrefixedSource: ByteSource {
     public init<C: Collection>(prefix: C, inner: ByteSource) where C.Element == UInt8 {
         self.inner = inner
         self.prefix = .allocate(byteCount: prefix.count, alignment: 16)
-        _ = self.prefix.initializeMemory(as: UInt8.self, from: prefix)
+        self.prefix.copyBytes(of: prefix)
     }
 
     deinit { prefix.deallocate() }

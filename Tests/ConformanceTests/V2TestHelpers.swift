@@ -21,13 +21,18 @@ struct V2Outcome {
 }
 
 enum V2Check {
+    /// Runs the v2 checker alone (no tar-layer rules) on archive bytes.
+    /// - Parameter frames: whether the decoder's member starts are given to the checker (as the engine does);
+    ///   without them CKA-FRM-001 is not checked and compressedStart only for consistency.
     static func run(_ file: [UInt8], options: ValidatorOptions = ValidatorOptions(), tail: Bool = true,
-                    boundaries: [V2FrameBoundary]? = nil) throws -> V2Outcome {
+                    frames: Bool = true) throws -> V2Outcome {
         let decoded = try openDecompressed(MemorySource(file))
+        let tracker = FrameTracker()
+        decoded.decoder?.onMemberStart = { tracker.memberStarted(compressedOffset: $0, tarOffset: $1) }
         let collector = DiagnosticCollector(capPerRule: 50)
         let checker = V2Checker(collector: collector, options: options, compression: decoded.format,
-                                tail: tail ? Array(file.suffix(64)) : nil, tarObserver: nil, entryHook: nil)
-        if let boundaries { checker.frameBoundaries = { boundaries } }
+                                tail: tail ? Array(file.suffix(64)) : nil, tarObserver: nil, entryHook: nil,
+                                frames: frames && decoded.decoder != nil ? tracker : nil)
         var failure: Error?
         let result = checker.check(stream: decoded.source) { failure = $0 }
         return V2Outcome(diagnostics: collector.diagnostics, checked: collector.checked, result: result,

@@ -7,6 +7,7 @@ typealias V2TestEntry = VectorCorpus.V2TestEntry
 typealias V2TestLayout = VectorCorpus.V2TestLayout
 typealias V2TestArchive = VectorCorpus.V2TestArchive
 typealias V2Built = VectorCorpus.V2Built
+typealias V2TestMember = VectorCorpus.V2TestMember
 typealias V2Patch = VectorCorpus.V2Patch
 typealias TarTestHeader = VectorCorpus.TarTestHeader
 typealias TarTestStream = VectorCorpus.TarTestStream

@@ -168,12 +168,33 @@ final class V1ReadSession {
         reader.observer = tarObserver
         let end: TarEnd
         do {
-            while let h = try reader.next() { try outerEntry(h, reader) }
+            while let h = try reader.next() {
+                try continuing { try outerEntry(h, reader) }
+            }
             end = try reader.finish()
         } catch { throw V1ErrorMapping.outer(error) }
         observer?.v1Reader(endedTar: nil, end: end)
-        try Self.checkEnd(end, label: nil, offset: end.offset)
+        do { try Self.checkEnd(end, label: nil, offset: end.offset) } catch let e as CheckpointError
+            where e.requirement == "CKA-TAR-003" {
+            // Bytes after the end marker do not stop the profile checks; a missing marker (malformed) does.
+            try continuing { throw e }
+        }
         return try finish(end)
+    }
+
+    /// Records a problem that does not stop decoding, and tells the observer at once (so that it is known even
+    /// when the stream turns out malformed later).
+    func warn(_ warning: CheckpointError) {
+        warnings.append(warning)
+        observer?.v1Reader(warns: warning)
+    }
+
+    /// Runs `body`; a `CheckpointError` it throws is handed to the observer, which may let the read go on
+    /// (`V1ReadObserver.v1Reader(continuesAfter:)`). Other errors (of the stream, of the sink) end the read.
+    func continuing(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as CheckpointError {
+            guard observer?.v1Reader(continuesAfter: e) == true else { throw e }
+        }
     }
 
     // MARK: - Outer entries
@@ -270,7 +291,7 @@ final class V1ReadSession {
         default:
             if !unknownReported.contains(top) {
                 unknownReported.insert(top)
-                warnings.append(CheckpointError("CKA-V1-005", "unknown top-level name, carried as ext/v1/\(top)",
+                warn(CheckpointError("CKA-V1-005", "unknown top-level name, carried as ext/v1/\(top)",
                                                 entry: top, offset: at))
             }
             let root = Array("ext/v1".utf8)
@@ -443,14 +464,16 @@ final class V1ReadSession {
     // MARK: - End of the archive
 
     func finish(_ end: TarEnd) throws -> V1ReadSummary {
-        guard sawConfig, sawSpec else {
-            throw CheckpointError("CKA-V1-001", "the archive has no top-level \(sawConfig ? "spec.dump" : "config.dump")")
+        for (seen, name) in [(sawConfig, "config.dump"), (sawSpec, "spec.dump")] where !seen {
+            try continuing { throw CheckpointError("CKA-V1-001", "the archive has no top-level \(name)") }
         }
         let full = startedSections.contains(Section(.checkpoint))
         let pre = startedSections.contains(Section(.preCheckpoint))
-        guard full != pre else {
-            throw CheckpointError("CKA-V1-002", full ? "the archive has both checkpoint/ and pre-checkpoint/"
-                : "the archive has neither checkpoint/ nor pre-checkpoint/")
+        if full == pre {
+            try continuing {
+                throw CheckpointError("CKA-V1-002", full ? "the archive has both checkpoint/ and pre-checkpoint/"
+                    : "the archive has neither checkpoint/ nor pre-checkpoint/")
+            }
         }
         var refusals: [CheckpointError] = []
         if full, tree.kind(Array("checkpoint/inventory.img".utf8)) != .regular {

@@ -23,10 +23,12 @@ public struct V1CheckResult: Sendable {
 /// Checks a v1 archive: one pass of `V1Reader` over the decompressed stream with the tar-layer rules watching the
 /// outer stream and every nested tar (CKA-V1-006), then the rules of part 4 for the archive's profile.
 ///
-/// The reader's own refusals become findings with their requirement IDs; it stops at the first one, so after an
-/// invalid entry the profile rules that need the whole archive are not evaluated (the verdict is `invalid`
-/// already). Rules of single entries (modes, `checkpoint/` entries, JSON metadata, `stats-dump`) are reported as
-/// the entries arrive.
+/// The reader's own refusals become findings with their requirement IDs, and the read goes on after each one
+/// where the stream allows (CKA-GEN-012): a refused entry is skipped, a nested tar that cannot be read further
+/// is left for the next outer entry, the checks at the end (required files) and the profile rules run on what
+/// was read. Malformed outer input (a bad header, truncation, broken compression) still ends the check there.
+/// Rules of single entries (modes, `checkpoint/` entries, JSON metadata, `stats-dump`) are reported as the
+/// entries arrive; the collector caps the findings of each requirement.
 public final class V1Checker {
     let collector: DiagnosticCollector
     let options: ValidatorOptions
@@ -48,6 +50,11 @@ public final class V1Checker {
         let watcher = V1StreamWatcher(collector: collector)
         let sink = V1EvidenceSink(watcher: watcher)
         reader.observer = watcher
+        watcher.refused = { [unowned self, unowned watcher] error in
+            // Reported and read past, unless it is no finding about the archive (a read error of the file).
+            if case .notAFinding = self.reportReaderError(error, watcher: watcher) { return false }
+            return true
+        }
         collector.ran("CKA-V1-001", "CKA-V1-002", "CKA-V1-003", "CKA-V1-005", "CKA-V1-006", "CKA-V1-007",
                       "CKA-V1-008", "CKA-V1-009", "CKA-V1-010", "CKA-V1-012", "CKA-V1-013", "CKA-V1-014",
                       "CKA-V1-015", "CKA-V1-017", "CKA-V1-018", "CKA-V1-019", "CKA-SEC-010", "CKA-CMP-013")
@@ -65,7 +72,9 @@ public final class V1Checker {
             if case let .notAFinding(text) = reportReaderError(error, watcher: watcher) { result.ioError = text }
             return result
         }
-        for w in summary.refusals + summary.warnings where Self.passesThrough(w) {
+        // The warnings found while reading were reported as they came (see V1StreamWatcher); these are the rest,
+        // after the refusals the reader makes only at the end (a missing inventory).
+        for w in summary.refusals + summary.warnings.dropFirst(watcher.warningsSeen) where Self.passesThrough(w) {
             collector.report(w.requirement, w.message, path: w.entry, offset: w.offset)
         }
         let profile = forcedProfile ?? summary.profile
@@ -203,6 +212,21 @@ final class V1StreamWatcher: V1ReadObserver {
         rules[nestedIn ?? ""]?.end(end)
     }
 
+    /// Warnings of the reader reported so far.
+    private(set) var warningsSeen = 0
+
+    func v1Reader(warns warning: CheckpointError) {
+        warningsSeen += 1
+        if V1Checker.passesThrough(warning) {
+            collector.report(warning.requirement, warning.message, path: warning.entry, offset: warning.offset)
+        }
+    }
+
+    /// Reports a refusal of the reader; true lets it go on.
+    var refused: ((CheckpointError) -> Bool)?
+
+    func v1Reader(continuesAfter error: CheckpointError) -> Bool { refused?(error) ?? false }
+
     /// The outer offset of a nested entry.
     func outerOffset(_ offset: Int64, label: String) -> Int64 {
         let base = nestedBase[label] ?? 0
@@ -283,7 +307,7 @@ final class V1StreamWatcher: V1ReadObserver {
         let problem: String?
         if prefix.count < 12 {
             problem = "it has \(size) bytes, fewer than the 12 of its header"
-        } else if u32(0) != V1CRIUImages.serviceMagic || u32(4) != V1CRIUImages.statsMagic {
+        } else if u32(0) != CRIUImages.serviceMagic || u32(4) != CRIUImages.statsMagic {
             problem = "it does not start with the IMG_SERVICE and STATS magic numbers (checkpointctl: \"unknown magic\")"
         } else if Int64(u32(8)) > size - 12 {
             problem = "its payload length \(u32(8)) does not fit in its \(size - 12) bytes after the header"
@@ -328,10 +352,11 @@ final class V1EvidenceSink: UnpackedEntrySink {
                 let prefix = try data.readBytes(12)
                 watcher.checkStatsDump(prefix: prefix, size: header.size, path: name, offset: header.headerOffset)
             }
-        } else if let id = V1CRIUImages.requirementID, section.kind == .checkpoint || section.kind == .preCheckpoint {
-            let prefix = try data.readBytes(8)
-            if let why = V1CRIUImages.problem(name: path, prefix: prefix, size: header.size) {
-                watcher.collector.report(id, "\(path): \(why)", path: path, offset: header.headerOffset)
+        } else if section.kind == .checkpoint || section.kind == .preCheckpoint {
+            let prefix = try data.readBytes(CRIUImages.prefixLength)
+            if let why = CRIUImages.problem(name: path, prefix: prefix, size: header.size) {
+                watcher.collector.report(CRIUImages.v1RequirementID, "\(path): \(why)", path: path,
+                                         offset: header.headerOffset)
             }
         }
     }

@@ -96,8 +96,9 @@ public struct V2TestLayout: Sendable {
 /// A v2 archive built entry by entry with `TarWriter`; the index is computed from the bytes written (after
 /// `patch`), independently of the checker, so a mutation breaks only the rule it is meant to break.
 public struct V2TestArchive {
-    /// The entries between the version marker and the index (the worked example of part 10 by default).
-    public var entries: [V2TestEntry] = V2TestArchive.workedExample
+    /// The entries between the version marker and the index (by default the worked example of part 10 with a
+    /// CRIU inventory image, `validExample`, so that it breaks no rule).
+    public var entries: [V2TestEntry] = V2TestArchive.validExample
     public var profile = "podman"
     public var compression: CompressionFormat = .none
     public var framed = false
@@ -112,10 +113,15 @@ public struct V2TestArchive {
     public var patch: ((inout [UInt8], V2TestLayout) -> Void)?
     /// Leaves out the index entry.
     public var omitIndex = false
+    /// Framed: the section at this position (0 the first) does not begin a new member or frame.
+    public var continuedSection: Int?
     /// Bytes after the end-of-archive blocks of the tar stream.
     public var trailing: [UInt8] = []
 
-    public init() {}
+    /// An archive of `entries` (`validExample` by default).
+    public init(entries: [V2TestEntry] = V2TestArchive.validExample) {
+        self.entries = entries
+    }
 
     /// The entries of the worked example (part 10) between the version marker and the index.
     public static let workedExample: [V2TestEntry] = [
@@ -132,6 +138,15 @@ public struct V2TestArchive {
         .file("rootfs/tree/etc/app.conf", "x=1\n", mode: 0o644),
         .link("rootfs/tree/etc/localtime", "/usr/share/zoneinfo/UTC"),
     ]
+
+    /// The start of a CRIU inventory image (INVENTORY_MAGIC 0x58313116, little-endian), 15 bytes like the
+    /// worked example's placeholder `criu-inventory\n`, so that every offset stays the same.
+    public static let inventoryImage: [UInt8] = [0x16, 0x31, 0x31, 0x58] + Array("criu-invent".utf8)
+
+    /// The worked example with `inventoryImage` instead of the placeholder (which draws CKA-V2-055).
+    public static let validExample: [V2TestEntry] = workedExample.map {
+        $0.header.path == "checkpoint/inventory.img" ? .bytes("checkpoint/inventory.img", inventoryImage) : $0
+    }
 
     /// `s` as a JSON string in the canonical form of CKA-V2-054 (for the characters the fixtures use).
     public static func json(_ s: String) -> String {
@@ -209,8 +224,8 @@ public struct V2TestArchive {
         var compressedStarts: [Int64] = []
         var indexMember: Int64 = 0
         if framed {
-            for (a, b) in zip(bounds, bounds.dropFirst()) {
-                try compressor.endFrame()
+            for (k, (a, b)) in zip(bounds, bounds.dropFirst()).enumerated() {
+                if k == 0 || k - 1 != continuedSection { try compressor.endFrame() }
                 if a > 0 { compressedStarts.append(compressor.compressedPosition) }
                 try compressor.write(Array(bytes[Int(a)..<Int(b)]))
             }
@@ -251,9 +266,11 @@ public struct V2TestArchive {
         }
         try indexWriter.finish()
         let tar = tail.bytes + trailing
-        let boundaries = [V2FrameBoundary(compressedOffset: 0, tarOffset: 0)]
-            + zip(compressedStarts, starts).map { V2FrameBoundary(compressedOffset: $0, tarOffset: $1) }
-            + [V2FrameBoundary(compressedOffset: indexMember, tarOffset: indexOffset)]
+        var boundaries = [V2TestMember(compressedOffset: 0, tarOffset: 0)]
+        for (k, (c, t)) in zip(compressedStarts, starts).enumerated() where k != continuedSection {
+            boundaries.append(V2TestMember(compressedOffset: c, tarOffset: t))
+        }
+        boundaries.append(V2TestMember(compressedOffset: indexMember, tarOffset: indexOffset))
         guard compression != .none else { return V2Built(file: tar, tar: tar, layout: layout, boundaries: []) }
         try compressor.write(Array(tar[Int(framed ? indexOffset : 0)...]))
         try compressor.finish()
@@ -274,6 +291,17 @@ public struct V2Built: Sendable {
     public var tar: [UInt8]
     /// Where each entry before the index was written.
     public var layout: V2TestLayout
-    /// Where the members begin (framed archives).
-    public var boundaries: [V2FrameBoundary]
+    /// Where the builder began members or frames (framed archives).
+    public var boundaries: [V2TestMember]
+}
+
+/// A gzip member or zstd frame the builder began: its archive offset and the tar offset its output starts at.
+public struct V2TestMember: Equatable, Sendable {
+    public var compressedOffset: Int64
+    public var tarOffset: Int64
+
+    public init(compressedOffset: Int64, tarOffset: Int64) {
+        self.compressedOffset = compressedOffset
+        self.tarOffset = tarOffset
+    }
 }

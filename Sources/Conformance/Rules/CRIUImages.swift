@@ -1,17 +1,22 @@
 /// CRIU image magic numbers (checkpoint-restore/criu `criu/include/magic.h`, `criu/image-desc.c`), for
-/// `stats-dump` (CKA-V1-013) and for the images under `checkpoint/`.
+/// `stats-dump` (CKA-V1-013) and for the images of `checkpoint/` and `pre-checkpoint/` (CKA-V1-021 in v1,
+/// CKA-V2-055 in v2).
 ///
 /// Every CRIU image since format v1.1 starts with a 32-bit little-endian magic: `IMG_COMMON_MAGIC` or
 /// `IMG_SERVICE_MAGIC` followed by the image type's magic, except `inventory.img`, which starts directly with
 /// `INVENTORY_MAGIC`, and the raw images (memory pages, `ip` dumps, tmpfs tarballs, ...), which have no magic.
-enum V1CRIUImages {
+enum CRIUImages {
     static let commonMagic: UInt32 = 0x5456_4319
     static let serviceMagic: UInt32 = 0x5510_5940
     static let inventoryMagic: UInt32 = 0x5831_3116
     static let statsMagic: UInt32 = 0x5709_3306
 
-    /// The requirement a bad image magic breaks (a SHOULD: reported as a warning).
-    static let requirementID: String? = "CKA-V1-021"
+    /// The requirement a bad image magic breaks in a v1 archive (a SHOULD: reported as a warning).
+    static let v1RequirementID = "CKA-V1-021"
+    /// The requirement a bad image magic breaks in a v2 checkpoint or pre-checkpoint section (a warning too).
+    static let v2RequirementID = "CKA-V2-055"
+    /// How many bytes of an image `problem(name:prefix:size:)` looks at.
+    static let prefixLength = 8
 
     /// File-name prefixes of images CRIU writes raw (RAW_IMAGE_MAGIC, `O_NOBUF`), and of plugin images that are
     /// not CRIU images.
