@@ -3,26 +3,37 @@ import Glibc
 #endif
 
 /// Why a JSON text could not be parsed, with the byte position.
-struct V2JSONFailure: Error, CustomStringConvertible {
-    var reason: String
-    var at: Int
-    var description: String { "\(reason) at byte \(at)" }
+public struct V2JSONFailure: Error, CustomStringConvertible {
+    /// What is wrong.
+    public var reason: String
+    /// The byte position in the document.
+    public var at: Int
+    /// The reason with its position.
+    public var description: String { "\(reason) at byte \(at)" }
+
+    /// A failure at byte `at`.
+    public init(reason: String, at: Int) {
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// The bytes of a JSON text for `V2JSONCursor`: all of them, or a window over a stream (an entry's data), so
 /// that a document of any size is walked in fixed memory. Positions are absolute; bytes before the start of
 /// the current token are dropped as the window moves on, and a single token longer than `maxToken` bytes is a
 /// failure rather than a reason to grow without bound.
-final class V2JSONInput {
-    private(set) var buffer: [UInt8]
+public final class V2JSONInput {
+    /// The loaded bytes (from `base` on).
+    public private(set) var buffer: [UInt8]
     /// The absolute position of `buffer[0]`.
-    private(set) var base = 0
+    public private(set) var base = 0
     private var ended: Bool
     private let next: (() throws -> UnsafeRawBufferPointer)?
-    let maxToken: Int
+    /// The longest token a streamed document may hold.
+    public let maxToken: Int
 
     /// A whole document in memory.
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         buffer = bytes
         ended = true
         next = nil
@@ -30,7 +41,7 @@ final class V2JSONInput {
     }
 
     /// A document read in chunks from `next` (empty at its end).
-    init(maxToken: Int = 4 << 20, next: @escaping () throws -> UnsafeRawBufferPointer) {
+    public init(maxToken: Int = 4 << 20, next: @escaping () throws -> UnsafeRawBufferPointer) {
         buffer = []
         ended = false
         self.next = next
@@ -39,7 +50,7 @@ final class V2JSONInput {
 
     /// The byte at absolute position `i`, nil past the end of the document.
     @inline(__always)
-    func byte(_ i: Int) throws -> UInt8? {
+    public func byte(_ i: Int) throws -> UInt8? {
         let j = i - base
         if j < buffer.count { return buffer[j] }
         return try load(i)
@@ -67,7 +78,7 @@ final class V2JSONInput {
 
     /// Lets go of the bytes before position `i` (nothing before it will be asked for again).
     @inline(__always)
-    func release(before i: Int) {
+    public func release(before i: Int) {
         let j = i - base
         if j >= 32 << 10, next != nil {
             buffer.removeSubrange(0..<j)
@@ -76,7 +87,7 @@ final class V2JSONInput {
     }
 
     /// Loads up to `n` bytes from position `i` (fewer at the end of the document) and lends them.
-    func withLoaded<R>(from i: Int, count n: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+    public func withLoaded<R>(from i: Int, count n: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
         _ = try byte(i + n - 1)
         let start = i - base
         let end = min(buffer.count, start + n)
@@ -84,10 +95,10 @@ final class V2JSONInput {
     }
 
     /// The bytes in `range`, which must have been loaded and not released.
-    func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> { buffer[(range.lowerBound - base)..<(range.upperBound - base)] }
+    public func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> { buffer[(range.lowerBound - base)..<(range.upperBound - base)] }
 
     /// Whether a run of bytes from `i` matches `word`.
-    func matches(_ word: [UInt8], at i: Int) throws -> Bool {
+    public func matches(_ word: [UInt8], at i: Int) throws -> Bool {
         for (k, c) in word.enumerated() where try byte(i + k) != c { return false }
         return true
     }
@@ -98,15 +109,18 @@ final class V2JSONInput {
 /// fraction, exponent) while the caller walks the document member by member, so documents such as the index,
 /// whose `files` array has a member per regular file, are checked without building a tree and, when the input
 /// streams, without holding them.
-struct V2JSONCursor {
-    let input: V2JSONInput
-    private(set) var at = 0
+public struct V2JSONCursor {
+    /// The document's bytes.
+    public let input: V2JSONInput
+    /// The position of the next byte to read.
+    public private(set) var at = 0
     /// The first departures from the canonical form, with their byte positions.
-    private(set) var nonCanonical: [String] = []
+    public private(set) var nonCanonical: [String] = []
     private var depth = 0
     private static let maxDepth = 64
 
-    init(_ input: V2JSONInput) {
+    /// A cursor at the start of `input` (after a byte order mark, which is noted).
+    public init(_ input: V2JSONInput) {
         self.input = input
         if (try? input.matches([0xEF, 0xBB, 0xBF], at: 0)) == true {
             note("a byte order mark")
@@ -114,7 +128,8 @@ struct V2JSONCursor {
         }
     }
 
-    init(_ bytes: [UInt8]) { self.init(V2JSONInput(bytes)) }
+    /// A cursor over a whole document in memory.
+    public init(_ bytes: [UInt8]) { self.init(V2JSONInput(bytes)) }
 
     @inline(__always)
     private func b(_ i: Int) throws -> UInt8? { try input.byte(i) }
@@ -126,7 +141,7 @@ struct V2JSONCursor {
     private func fail(_ reason: String) -> V2JSONFailure { V2JSONFailure(reason: reason, at: at) }
 
     /// Skips whitespace, noting it: canonical JSON has none between tokens.
-    mutating func whitespace() throws {
+    public mutating func whitespace() throws {
         let start = at
         while let c = try b(at), c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { at += 1 }
         if at > start {
@@ -138,16 +153,16 @@ struct V2JSONCursor {
     }
 
     /// Whether the rest of the document is exactly one line feed (CKA-V2-003, CKA-IDX-001).
-    func restIsOneLineFeed() throws -> Bool { try b(at) == 0x0A && b(at + 1) == nil }
+    public func restIsOneLineFeed() throws -> Bool { try b(at) == 0x0A && b(at + 1) == nil }
 
     /// Whether the document continues after the position (data after the JSON text).
-    mutating func hasMore() throws -> Bool {
+    public mutating func hasMore() throws -> Bool {
         try whitespace()
         return try b(at) != nil
     }
 
     /// The kind of the next value, after whitespace; nil at the end or before a byte no value starts with.
-    mutating func peek() throws -> V2JSONKind? {
+    public mutating func peek() throws -> V2JSONKind? {
         try whitespace()
         input.release(before: at)
         guard let c = try b(at) else { return nil }
@@ -171,7 +186,7 @@ struct V2JSONCursor {
     /// Walks an object: `member` is called with each key and must read the member's value (a value it leaves
     /// is skipped). Returns false, having skipped the value, when the next value is not an object.
     @discardableResult
-    mutating func object(_ member: (inout V2JSONCursor, String) throws -> Void) throws -> Bool {
+    public mutating func object(_ member: (inout V2JSONCursor, String) throws -> Void) throws -> Bool {
         guard try peek() == .object else {
             try skipValue()
             return false
@@ -207,7 +222,7 @@ struct V2JSONCursor {
     /// Walks an array: `element` is called with each index and must read the element (an element it leaves is
     /// skipped). Returns false, having skipped the value, when the next value is not an array.
     @discardableResult
-    mutating func array(_ element: (inout V2JSONCursor, Int) throws -> Void) throws -> Bool {
+    public mutating func array(_ element: (inout V2JSONCursor, Int) throws -> Void) throws -> Bool {
         guard try peek() == .array else {
             try skipValue()
             return false
@@ -240,7 +255,7 @@ struct V2JSONCursor {
     }
 
     /// The next value if it is a string; otherwise skips it and returns nil.
-    mutating func stringValue() throws -> String? {
+    public mutating func stringValue() throws -> String? {
         guard try peek() == .string else {
             try skipValue()
             return nil
@@ -250,7 +265,7 @@ struct V2JSONCursor {
 
     /// The next value if it is an integer (decimal digits, optionally a minus sign, no fraction or exponent);
     /// otherwise skips it and returns nil.
-    mutating func integerValue() throws -> Int64? {
+    public mutating func integerValue() throws -> Int64? {
         guard try peek() == .number else {
             try skipValue()
             return nil
@@ -275,7 +290,7 @@ struct V2JSONCursor {
     }
 
     /// The next value if it is `true` or `false`; otherwise skips it and returns nil.
-    mutating func boolValue() throws -> Bool? {
+    public mutating func boolValue() throws -> Bool? {
         if try peek() == .boolean {
             if try input.matches(Array("true".utf8), at: at) {
                 at += 4
@@ -294,7 +309,7 @@ struct V2JSONCursor {
     /// "sha256":"<64 lowercase hex>"}` with a printable ASCII path that needs no escape), read without allocating:
     /// the positions of the path's bytes and of the digest's hex digits in the input, which stay loaded until the
     /// next `peek`. Nil, having consumed nothing, for anything else (the general walk then reads it).
-    mutating func canonicalFileObject() throws -> (path: Range<Int>, size: Int64, offset: Int64, sha256: Range<Int>)? {
+    public mutating func canonicalFileObject() throws -> (path: Range<Int>, size: Int64, offset: Int64, sha256: Range<Int>)? {
         let start = at
         // A canonical file object with a path of up to 4096 bytes fits in 4400 bytes.
         let found = try input.withLoaded(from: start, count: 4400) { b -> (Range<Int>, Int64, Int64, Range<Int>, Int)? in
@@ -333,7 +348,7 @@ struct V2JSONCursor {
     }
 
     /// Reads and discards the next value, checking its grammar, without building it.
-    mutating func skipValue() throws {
+    public mutating func skipValue() throws {
         guard let kind = try peek() else { throw fail(try b(at) != nil ? "unexpected byte" : "unexpected end") }
         switch kind {
         case .object: try object { c, _ in try c.skipValue() }
@@ -353,7 +368,7 @@ struct V2JSONCursor {
     }
 
     /// Parses any value into a tree (for small values only: the tree is not bounded by the input window).
-    mutating func value() throws -> V2JSONValue {
+    public mutating func value() throws -> V2JSONValue {
         guard let kind = try peek() else { throw fail(try b(at) != nil ? "unexpected byte" : "unexpected end") }
         switch kind {
         case .object:
@@ -427,7 +442,7 @@ struct V2JSONCursor {
     }
 
     /// Reads a string; escapes other than CKA-V2-054's canonical ones are noted.
-    mutating func string() throws -> String {
+    public mutating func string() throws -> String {
         at += 1  // the opening quote
         // Most strings have no escape: take them in one piece.
         var end = at
