@@ -24,13 +24,17 @@ public struct InspectionReport: Sendable {
 
 /// Reads an archive once and builds an `InspectionReport` (v2 digests are verified on the way).
 public enum CheckpointInspector {
-    public static func inspect(_ opened: OpenedArchive) throws -> InspectionReport {
+    /// - Parameter budget: memory for the v2 decoder's per-entry records before they go to temporary files.
+    public static func inspect(_ opened: OpenedArchive,
+                               budget: MemoryBudget = MemoryBudget()) throws -> InspectionReport {
         let sink = InspectionSink()
         var report = InspectionReport(format: opened.format, profile: .generic, compression: opened.compression,
                                       framed: false, alignment: 0, sections: [])
         switch opened.format {
         case .v2:
-            let result = try V2Decoder(stream: opened.stream).decode(into: sink)
+            let decoder = V2Decoder(stream: opened.stream)
+            decoder.budget = budget
+            let result = try decoder.decode(into: sink)
             report.profile = result.header.profile
             report.framed = result.header.framed
             report.alignment = result.header.alignment

@@ -117,11 +117,13 @@ public struct V2JSONCursor {
     /// The first departures from the canonical form, with their byte positions.
     public private(set) var nonCanonical: [String] = []
     private var depth = 0
-    private static let maxDepth = 64
+    private let maxDepth: Int
 
     /// A cursor at the start of `input` (after a byte order mark, which is noted).
-    public init(_ input: V2JSONInput) {
+    /// - Parameter maxDepth: the deepest nesting of objects and arrays accepted (64 by default).
+    public init(_ input: V2JSONInput, maxDepth: Int = 64) {
         self.input = input
+        self.maxDepth = maxDepth
         if (try? input.matches([0xEF, 0xBB, 0xBF], at: 0)) == true {
             note("a byte order mark")
             at = 3
@@ -193,7 +195,7 @@ public struct V2JSONCursor {
         }
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         at += 1
         try whitespace()
         if try b(at) == 0x7D {
@@ -229,7 +231,7 @@ public struct V2JSONCursor {
         }
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         at += 1
         try whitespace()
         if try b(at) == 0x5D {
