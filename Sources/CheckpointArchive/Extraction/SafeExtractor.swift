@@ -23,64 +23,6 @@ import Glibc
 /// (CKA-SEC-007) or a device node when `allowDeviceNodes` is off (CKA-SEC-009). The first refusal aborts the
 /// extraction.
 public final class SafeExtractor: UnpackedEntrySink {
-    /// What the extractor may restore.
-    public struct Options: Sendable, Equatable {
-        /// Set numeric ownership in rootfs, devshm and volume sections (needs privilege); otherwise every
-        /// object belongs to the extracting user (CKA-SEC-007).
-        public var restoreOwnership: Bool
-        /// Create character and block devices in rootfs, devshm and volume sections (CKA-SEC-009: only when
-        /// the destination is a container root file system, /dev/shm or a volume). FIFOs need no privilege
-        /// and are created in those sections whatever this says.
-        public var allowDeviceNodes: Bool
-        /// Share or copy file contents in the kernel when the decoder offers a `ReflinkSource` (CKA-ALN-006).
-        public var useReflink: Bool
-        /// Apply `security.selinux` (CKA-SEC-008: only when the engine relabels afterwards anyway).
-        public var applySELinuxLabels: Bool
-        /// Fail when an xattr cannot be set; otherwise it is skipped and listed in `warnings`
-        /// (unprivileged `security.*`, `user.*` on a symbolic link, file systems without xattrs).
-        public var strictXattrs: Bool
-        /// `fsync` files and directories before the final rename.
-        public var fsync: Bool
-        /// Permission bits of the destination directory itself (the staging directory is created 0700).
-        public var rootMode: UInt32
-        /// Memory for the per-entry bookkeeping (names, hard-link targets, directories waiting for their
-        /// metadata, and the v2 decoder's records) before it moves to temporary files.
-        public var memory: MemoryBudget
-
-        public init(restoreOwnership: Bool = false, allowDeviceNodes: Bool = false, useReflink: Bool = true,
-                    applySELinuxLabels: Bool = false, strictXattrs: Bool = false, fsync: Bool = false,
-                    rootMode: UInt32 = 0o700, memory: MemoryBudget = MemoryBudget()) {
-            self.restoreOwnership = restoreOwnership
-            self.allowDeviceNodes = allowDeviceNodes
-            self.useReflink = useReflink
-            self.applySELinuxLabels = applySELinuxLabels
-            self.strictXattrs = strictXattrs
-            self.fsync = fsync
-            self.rootMode = rootMode
-            self.memory = memory
-        }
-
-        /// Ownership restored when running as root; device nodes stay refused (an unpacked directory is not a
-        /// container root file system, CKA-SEC-009).
-        public static var forCurrentUser: Options { Options(restoreOwnership: geteuid() == 0) }
-    }
-
-    /// What the extraction did.
-    public struct Statistics: Sendable, Equatable {
-        public var files = 0
-        public var directories = 0
-        public var symlinks = 0
-        public var hardLinks = 0
-        public var specialFiles = 0
-        /// Bytes written from the entries' data.
-        public var bytesWritten: Int64 = 0
-        /// Bytes shared with `FICLONERANGE`.
-        public var bytesCloned: Int64 = 0
-        /// Bytes copied with `copy_file_range`.
-        public var bytesCopiedInKernel: Int64 = 0
-        public init() {}
-    }
-
     private enum State { case open, committed, aborted }
 
     /// Files at the top of the unpacked directory, outside every section (part 9).
@@ -384,53 +326,6 @@ public final class SafeExtractor: UnpackedEntrySink {
             try tree.createRegularFile(dir.fd, last, size: header.size, attributes: attributes, data: data,
                                        reflink: reflink, entry: entry, offset: offset)
             names.insert(NameTable.key(key), flags: Self.regular)
-        }
-    }
-
-    /// Table 5.4 for symbolic links (CKA-V2-040), and a non-empty target without NUL (CKA-TAR-039, CKA-TAR-029).
-    private func checkSymlink(_ header: TarHeader, name: ExtractionName, section: Section, entry: String,
-                              offset: Int64?) throws {
-        let target = header.linkBytes
-        if target.isEmpty {
-            throw CheckpointError("CKA-TAR-039", "empty symbolic link target", entry: entry, offset: offset)
-        }
-        if target.contains(0) {
-            throw CheckpointError("CKA-TAR-029", "symbolic link target contains a NUL byte", entry: entry,
-                                  offset: offset)
-        }
-        switch section.policy.symlinks {
-        case .anyTarget:
-            return
-        case .none:
-            throw CheckpointError("CKA-V2-040", "symbolic links are not allowed in the \(section.kind.rawValue) section",
-                                  entry: entry, offset: offset)
-        case .checkpointParent:
-            // Table 5.4 and CKA-V2-026: `checkpoint/parent -> ../pre-checkpoint` only (none in pre-checkpoint).
-            guard name.components == [Array("checkpoint".utf8), Array("parent".utf8)],
-                  target == Array("../pre-checkpoint".utf8) else {
-                throw CheckpointError("CKA-V2-040", "the only symbolic link allowed here is 'checkpoint/parent' -> '../pre-checkpoint'",
-                                      entry: entry, offset: offset)
-            }
-        case .relativeInside:
-            // Resolve lexically from the link's directory; the result must stay inside the section directory.
-            let sectionDir = ExtractionName.sectionComponents(section)
-            guard target.first != 0x2F else {
-                throw CheckpointError("CKA-V2-040", "absolute symbolic link target in the \(section.kind.rawValue) section",
-                                      entry: entry, offset: offset)
-            }
-            var resolved = Array(name.components.dropLast())
-            for part in target.split(separator: 0x2F) {
-                if part.elementsEqual([0x2E]) { continue }
-                if part.elementsEqual([0x2E, 0x2E]) {
-                    guard resolved.count > sectionDir.count else {
-                        throw CheckpointError("CKA-V2-040", "symbolic link target leaves '\(section.directory)'",
-                                              entry: entry, offset: offset)
-                    }
-                    resolved.removeLast()
-                } else {
-                    resolved.append(Array(part))
-                }
-            }
         }
     }
 
