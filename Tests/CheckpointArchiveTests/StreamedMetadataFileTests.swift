@@ -133,4 +133,45 @@ final class StreamedMetadataFileTests: XCTestCase {
             XCTAssertEqual(v.isComplete, String(validating: bytes, as: UTF8.self) != nil, "\(bytes)")
         }
     }
+
+    /// `ckpt inspect` picks its members of `config.dump` and `spec.dump` as they stream, as `JSONSerialization`
+    /// reads the whole text (its first `limit` bytes).
+    func testInspectedMembersAsJSONSerializationReadsThem() throws {
+        let texts = [
+            #"{"name":"n","id":"i","runtime":"crun","annotations":{"io.container.manager":"libpod"}}"#,
+            #"{"name":"a","name":"b","id":5,"rootfsImageRef":"r"}"#, #"{"name":"a","name":null}"#,
+            "\u{FEFF}{\"name\":\"bom\"}", " {\"name\" : \"ws\"}\n", #"{"name":"x"} trailing"#, #"["name"]"#, "",
+            #"{"name":"trunc"#, #"{"x":[[[[{"name":"deep"}]]]],"name":"top"}"#,
+            #"{"annotations":{"io.container.manager":"libpod","io.kubernetes.cri.image-name":"img"}}"#,
+            #"{"annotations":{"io.container.manager":"libpod","other":1}}"#,
+            #"{"annotations":{"other":1,"other":"s","io.container.manager":"cri-o"}}"#,
+            #"{"annotations":{"other":"s","other":1}}"#, #"{"annotations":[]}"#,
+            #"{"annotations":{"a":"1"},"annotations":{"io.container.manager":"second"}}"#,
+            #"{"annotations":{"io.container.manager":"x"},"annotations":5}"#,
+            #"{"name":"n","id":"i"}"# + String(repeating: " ", count: 20),
+            #"{"name":"caf\u00e9","id":"\ud83d\ude00","runtime":1.5e3}"#,
+        ]
+        // Invalid UTF-8 in a member nobody asked for, and in a wanted one.
+        let invalid: [[UInt8]] = [Array(#"{"other":""#.utf8) + [0xFF] + Array(#"","name":"n"}"#.utf8),
+                                  Array(#"{"name":""#.utf8) + [0xC3] + Array(#""}"#.utf8)]
+        for bytes in texts.map({ Array($0.utf8) }) + invalid {
+            for limit in [16 << 20, 12] {
+                let json = try? JSONSerialization.jsonObject(with: Data(bytes.prefix(limit))) as? [String: Any]
+                let strings = json.map { j in
+                    InspectionSink.configMembers.reduce(into: [String: String]()) { $0[$1] = j[$1] as? String }
+                }
+                XCTAssertEqual(try InspectedMetadata.strings(MemorySource(bytes), limit: limit,
+                                                             wanted: InspectionSink.configMembers), strings,
+                               String(decoding: bytes, as: UTF8.self))
+                let annotations = (json?["annotations"] as? [String: String]).map { a in
+                    a.filter { InspectionSink.annotationKeys.contains($0.key) }
+                }
+                for budget in [MemoryBudget(), .tiny] {
+                    XCTAssertEqual(try InspectedMetadata.annotations(MemorySource(bytes), limit: limit,
+                                                                     wanted: InspectionSink.annotationKeys, budget: budget),
+                                   annotations, String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+    }
 }

@@ -27,7 +27,7 @@ public enum CheckpointInspector {
     /// - Parameter budget: memory for the v2 decoder's per-entry records before they go to temporary files.
     public static func inspect(_ opened: OpenedArchive,
                                budget: MemoryBudget = MemoryBudget()) throws -> InspectionReport {
-        let sink = InspectionSink()
+        let sink = InspectionSink(budget: budget)
         var report = InspectionReport(format: opened.format, profile: .generic, compression: opened.compression,
                                       framed: false, alignment: 0, sections: [])
         switch opened.format {
@@ -44,17 +44,13 @@ public enum CheckpointInspector {
             report.profile = summary.profile
         }
         report.sections = sink.sections
-        let json: ([UInt8]?) -> [String: Any]? = { bytes in
-            bytes.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        if let config = sink.config {
+            report.containerName = config["name"]
+            report.containerID = config["id"]
+            report.image = config["rootfsImageName"] ?? config["rootfsImageRef"] ?? config["rootfsImage"]
+            report.runtime = config["runtime"] ?? config["ociRuntime"]
         }
-        if let config = json(sink.kept["metadata/config.dump"]) {
-            report.containerName = config["name"] as? String
-            report.containerID = config["id"] as? String
-            report.image = (config["rootfsImageName"] as? String) ?? (config["rootfsImageRef"] as? String)
-                ?? (config["rootfsImage"] as? String)
-            report.runtime = config["runtime"] as? String ?? config["ociRuntime"] as? String
-        }
-        if let spec = json(sink.kept["metadata/spec.dump"]), let annotations = spec["annotations"] as? [String: String] {
+        if let annotations = sink.annotations {
             report.engine = annotations["io.container.manager"]
             report.image = report.image ?? annotations["io.kubernetes.cri-o.ImageName"]
                 ?? annotations["io.kubernetes.cri.image-name"]
