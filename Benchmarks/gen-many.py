@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen-many.py OUT N [--format v2|podman] [--per-dir M]
+"""gen-many.py OUT N [--format v2|podman] [--per-dir M] [--zstd]
 
 Writes a checkpoint archive whose rootfs diff holds N tiny files (a few bytes each) in directories of M
 (default 1000) files, for measuring how the validator's memory grows with the number of entries:
@@ -8,12 +8,14 @@ Writes a checkpoint archive whose rootfs diff holds N tiny files (a few bytes ea
           asks, span and file digests in the index), written directly, without files on disk;
   podman  a Podman-profile v1 archive whose rootfs-diff.tar holds the files.
 
+With --zstd a v2 archive says "compression":"zstd" in its header and is written through `zstd -3`.
 Deterministic; streams the tar (the index's file list is kept in memory, about 100 bytes a file).
 """
 import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -21,6 +23,7 @@ import tempfile
 out, n = sys.argv[1], int(sys.argv[2])
 fmt = sys.argv[sys.argv.index("--format") + 1] if "--format" in sys.argv else "v2"
 per_dir = int(sys.argv[sys.argv.index("--per-dir") + 1]) if "--per-dir" in sys.argv else 1000
+zstd = "--zstd" in sys.argv
 
 CONFIG = b'{"id":"many","name":"many","rootfsImageID":"x"}'
 SPEC = b'{"ociVersion":"1.1.0","annotations":{"io.container.manager":"libpod"}}'
@@ -111,11 +114,14 @@ class V2Writer:
 
 def write_v2(path):
     sections = [("metadata", b"metadata/"), ("checkpoint", b"checkpoint/"), ("rootfs", b"rootfs/")]
-    header = {"format": "checkpoint-archive", "version": 2, "profile": "podman", "compression": "none",
+    header = {"format": "checkpoint-archive", "version": 2, "profile": "podman",
+              "compression": "zstd" if zstd else "none",
               "framed": False, "alignment": 0, "creator": "ckpt",
               "sections": [{"kind": k, "critical": True} for k, _ in sections]}
     header_text = json.dumps(header, separators=(",", ":")).encode() + b"\n"
-    with open(path, "wb") as f:
+    with open(path, "wb") as out:
+        proc = subprocess.Popen(["zstd", "-q", "-3", "-T2", "-c"], stdin=subprocess.PIPE, stdout=out) if zstd else None
+        f = proc.stdin if proc else out
         w = V2Writer(f)
         w.entry(b"cka-header.json", 0o644, b"0", header_text, [(b"CKA.version", b"2")])
         spans, bounds, counts = [], [], []
@@ -155,6 +161,9 @@ def write_v2(path):
                  % (bounds[0], spans[0], ",".join(secs), files, index_offset)).encode()
         w.entry(b"cka-index.json", 0o644, b"0", index, [(b"CKA.index", b"1")])
         w.raw(bytes(1024))
+        if proc:
+            proc.stdin.close()
+            proc.wait()
 
 
 # ---- v1 (Podman) -----------------------------------------------------------------------------------------

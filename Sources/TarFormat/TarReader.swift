@@ -1,4 +1,7 @@
 import ByteStreams
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A streaming tar reader: yields each entry's header, then lets the caller read or skip its data.
 ///
@@ -157,13 +160,30 @@ public final class TarReader {
                 let chunk = try source.read(upTo: 1 << 20)
                 if chunk.isEmpty { break }
                 e.trailingBytes += Int64(chunk.count)
-                if e.firstTrailingGarbageOffset == nil, let i = chunk.firstIndex(where: { $0 != 0 }) {
+                if e.firstTrailingGarbageOffset == nil, let i = Self.firstNonZero(chunk) {
                     e.firstTrailingGarbageOffset = start + Int64(i)
                 }
             }
             end = e
         }
         return e
+    }
+
+    /// A page of zeros for `firstNonZero`.
+    private static let zeroPage = [UInt8](repeating: 0, count: 4096)
+
+    /// The index of the first non-zero byte of `chunk`, comparing a page at a time with `memcmp`: trailing zero
+    /// padding can be large (a decompression bomb's gigabyte), and a loop per byte costs seconds per gigabyte in
+    /// debug builds.
+    static func firstNonZero(_ chunk: UnsafeRawBufferPointer) -> Int? {
+        var at = 0
+        while at < chunk.count {
+            let n = min(zeroPage.count, chunk.count - at)
+            let differs = zeroPage.withUnsafeBytes { memcmp(chunk.baseAddress! + at, $0.baseAddress!, n) != 0 }
+            if differs { return (at..<(at + n)).first { chunk[$0] != 0 } }
+            at += n
+        }
+        return nil
     }
 
     /// Skips what is left of the current entry's data and its padding, so that `source.position` is where the
@@ -258,7 +278,8 @@ public final class TarReader {
     }
 
     private func readLongName(size: Int64, at: Int64) throws -> [UInt8] {
-        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength) + 1, what: "name length", at: at)
+        // The header may hold at most maxNameLength bytes, its terminating NUL included (CKA-TAR-028).
+        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength), what: "name length", at: at)
         if let nul = body.firstIndex(of: 0) { body.removeSubrange(nul...) }
         return body
     }

@@ -52,8 +52,8 @@ extension Ckpt {
                     options.deterministic = encoding.deterministic
                     options.profile = chosenProfile
                     let result = try V2Encoder(directory: directory, options: options).encode(to: sink)
-                    summary = "\(result.outputBytes) bytes, \(result.index.sections.count) sections, "
-                        + "\(result.index.files.count) files; index digest \(result.indexDigest)"
+                    summary = "\(result.outputBytes) bytes, \(result.sections.count) sections, "
+                        + "\(result.fileCount) files; index digest \(result.indexDigest)"
                 case .v1:
                     guard !encoding.framed, encoding.align == 0 else {
                         throw ValidationError("--framed and --align apply to v2 only")

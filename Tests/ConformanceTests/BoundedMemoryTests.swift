@@ -129,6 +129,32 @@ final class BoundedMemoryTests: XCTestCase {
         XCTAssertThrowsError(try walk(limited)) { XCTAssertTrue("\($0)".contains("longer than 1000 bytes"), "\($0)") }
     }
 
+    /// A v1 check (names of the outer stream, of rootfs-diff.tar and of the unpacked tree) finds the same when
+    /// its name tables live in temporary files.
+    func testV1CheckIsTheSameWithTinyMemoryLimits() throws {
+        typealias C = V1TestArchive
+        var nested: [C.Entry] = []
+        for d in 0..<20 {
+            for f in 0..<60 { nested.append(C.file(String(format: "usr/d%02d/f%02d", d, f), "\(d)-\(f)", mode: 0o644)) }
+        }
+        nested += [C.file("usr/d03/f07", "dup", mode: 0o644), C.link("usr/hard", to: "usr/d05/f05", type: .hardLink),
+                   C.link("usr/dangling", to: "usr/none", type: .hardLink), C.file("usr/d07/f01/below", "x", mode: 0o644)]
+        let archive = try C.podman([C.file("rootfs-diff.tar", bytes: try C.tar(nested), mode: 0o644)])
+        let file = try TestTools.temporaryDirectory(self).appendingPathComponent("v1.tar")
+        try Data(archive).write(to: file)
+        var roomy = ValidatorOptions()
+        roomy.maxDiagnosticsPerRule = 100
+        var tiny = roomy
+        tiny.nameTableMemory = 0
+        let a = Validator(options: roomy).validate(file: "v1", source: try FileSource(path: file.path))
+        let b = Validator(options: tiny).validate(file: "v1", source: try FileSource(path: file.path))
+        let text = a.diagnostics.map { "\($0.id) \($0.path ?? "-"): \($0.message)" }.joined(separator: "\n")
+        XCTAssertNil(b.ioError)
+        XCTAssertEqual(a.diagnostics, b.diagnostics)
+        XCTAssertEqual(Set(a.diagnostics.map(\.id)), ["CKA-TAR-037", "CKA-TAR-038", "CKA-TAR-040"], text)
+        XCTAssertEqual(a.profile, "podman")
+    }
+
     /// With memory limits that push every record, name and list to temporary files, a v2 check finds the same.
     func testV2CheckIsTheSameWithTinyMemoryLimits() throws {
         var archive = V2TestArchive()

@@ -67,14 +67,14 @@ extension V1ReadSession {
         let nested = TarReader(source: decoded.source, limits: options.limits)
         let tarObserver = observer?.v1Reader(startsTar: label, dataOffset: base, compression: layer ? decoded.format : .none)
         nested.observer = tarObserver
-        var files: [[UInt8]: [UInt8]] = [:]
         var whiteouts: [String] = []
         var whiteoutSet: Set<String> = []
         do {
             while let e = try nested.next() {
+                try V1ReadSession.checkHeader(e, nested)
                 try continuing {
-                    try nestedEntry(e, nested, target: target, context: context, layer: layer, files: &files,
-                                    whiteouts: &whiteouts, whiteoutSet: &whiteoutSet)
+                    try nestedEntry(e, nested, target: target, context: context, layer: layer, whiteouts: &whiteouts,
+                                    whiteoutSet: &whiteoutSet)
                 }
             }
             let end = try nested.finish()
@@ -106,7 +106,7 @@ extension V1ReadSession {
     }
 
     func nestedEntry(_ e: TarHeader, _ nested: TarReader, target: NestedTarget, context: NestedContext, layer: Bool,
-                     files: inout [[UInt8]: [UInt8]], whiteouts: inout [String], whiteoutSet: inout Set<String>) throws {
+                     whiteouts: inout [String], whiteoutSet: inout Set<String>) throws {
         observer?.v1Reader(readEntry: e, nestedIn: context.label)
         let at = context.outer(e.headerOffset)
         let entry = context.entry(e.path)
@@ -147,7 +147,13 @@ extension V1ReadSession {
         }
         var link: [UInt8]?
         if e.type == .hardLink {
-            link = try Self.hardLinkTarget(e, files: files, entry: entry, offset: at)
+            // An earlier regular file of this nested tar: its unpacked path is the root and its name.
+            guard case let .name(target) = V1Path.normalise(e.linkBytes), V1Path.problem(target) == nil,
+                  tree.kind(root + [0x2F] + target) == .regular else {
+                throw CheckpointError("CKA-TAR-040", "hard link target '\(e.linkName)' is not an earlier regular file "
+                                      + "of the same tar", entry: entry, offset: at)
+            }
+            link = root + [0x2F] + target
         }
         let isFile = e.type == .regular || e.type == .regularLegacy
         var reflink: ReflinkSource?
@@ -157,7 +163,6 @@ extension V1ReadSession {
         let path = root + [0x2F] + name
         try deliver(e, path: path, link: link, section: section, root: root,
                     data: isFile ? TarEntrySource(nested) : nil, reflink: reflink, entry: entry, offset: at)
-        if isFile { files[name] = path }
     }
 
     /// containerd whiteouts (CKA-CTRD-005, CKA-CNV-009).

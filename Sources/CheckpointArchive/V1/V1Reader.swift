@@ -14,6 +14,9 @@ public struct V1ReaderOptions: Sendable {
     /// Decompression budget of containerd's gzip `rootfs-diff.tar`, as a ratio of its compressed size
     /// (CKA-SEC-019's default is 1024).
     public var nestedExpansionRatio: Int64 = 1024
+    /// Keep the names the reader tracks (duplicates, parents, hard-link targets) in a table of this many bytes
+    /// that moves to a temporary file beyond it, instead of in memory without bound (validators).
+    public var nameTableMemory: Int?
     /// A descriptor of the archive file, when the decompressed source reads that (uncompressed) file from
     /// offset 0: regular files of the outer stream and of plain nested tars are then delivered with a
     /// `ReflinkSource` for cloning.
@@ -64,6 +67,9 @@ public struct V1ReadSummary: Sendable {
     public var entryCount: Int
     /// How the outer tar stream ended.
     public var end: TarEnd
+    /// A failure of the temporary file of the name table (`V1ReaderOptions.nameTableMemory`): the checks that
+    /// need earlier names are then incomplete.
+    public var temporaryFileError: String?
 }
 
 /// Reads a v1 checkpoint archive of any profile in one pass and drives an `UnpackedEntrySink` with the
@@ -131,7 +137,7 @@ final class V1ReadSession {
 
     var signals = V1ProfileSignals()
     var warnings: [CheckpointError] = []
-    let tree = V1Tree()
+    let tree: V1Tree
     var startedSections: Set<Section> = []
     var sectionOrder: [Section] = []
     var impliedOrder: [[UInt8]] = []
@@ -154,6 +160,7 @@ final class V1ReadSession {
         self.options = options
         self.sink = sink
         self.compression = compression
+        tree = V1Tree(memoryLimit: options.nameTableMemory)
         signals.outerCompression = compression
     }
 
@@ -169,6 +176,7 @@ final class V1ReadSession {
         let end: TarEnd
         do {
             while let h = try reader.next() {
+                try Self.checkHeader(h, reader)
                 try continuing { try outerEntry(h, reader) }
             }
             end = try reader.finish()
@@ -180,6 +188,19 @@ final class V1ReadSession {
             try continuing { throw e }
         }
         return try finish(end)
+    }
+
+    /// The tar-layer decoder rules every v1 entry (outer or nested) must meet before it is interpreted.
+    static func checkHeader(_ h: TarHeader, _ reader: TarReader) throws {
+        if !reader.globalRecords.isEmpty {
+            // Readers disagree on what a global header means; applying it would be interpreting it (CKA-TAR-009).
+            throw CheckpointError("CKA-TAR-009", "a pax global header ('g') precedes this entry; readers disagree on "
+                                  + "its meaning, so a v1 decoder refuses it", entry: h.path, offset: h.headerOffset)
+        }
+        if h.uid < 0 || h.gid < 0 {
+            throw CheckpointError("CKA-TAR-013", "negative \(h.uid < 0 ? "uid" : "gid") (a base-256 field starting "
+                                  + "with 0xFF)", entry: h.path, offset: h.headerOffset)
+        }
     }
 
     /// Records a problem that does not stop decoding, and tells the observer at once (so that it is known even
@@ -502,6 +523,7 @@ final class V1ReadSession {
         return V1ReadSummary(profile: detection.profile, detection: detection, signals: signals,
                              compression: compression, sections: sections, impliedDirectories: impliedDirectories,
                              synthesizedDirectories: synthesized, deletedFiles: deleted, deletionSource: deletionSource,
-                             warnings: warnings, refusals: refusals, entryCount: entryCount, end: end)
+                             warnings: warnings, refusals: refusals, entryCount: entryCount, end: end,
+                             temporaryFileError: tree.ioError)
     }
 }

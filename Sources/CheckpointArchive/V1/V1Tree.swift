@@ -1,10 +1,13 @@
 /// The names a v1 decoder has delivered, in unpacked-directory terms (`rootfs/tree/etc`, `checkpoint/x`):
 /// used to find missing parent directories, duplicates (CKA-TAR-037), entries below a non-directory
 /// (CKA-TAR-038) and hard-link targets (CKA-TAR-040). Paths are kept without a trailing slash.
+///
+/// The names live in a dictionary, or, when the reader is given a memory limit (`V1ReaderOptions.nameTableMemory`,
+/// a validator), in a `NameTable` whose memory stays fixed however many entries the archive has.
 final class V1Tree {
-    enum Kind: Equatable {
+    enum Kind: UInt8, Equatable {
         /// A directory named by an entry (or a section marker from the archive).
-        case directory
+        case directory = 1
         /// A missing parent in `rootfs/tree/` created by the decoder and listed in `rootfs/implied.dirs`.
         case implied
         /// A directory created by the decoder outside the rootfs tree (a missing parent, a synthesised section
@@ -18,11 +21,27 @@ final class V1Tree {
         var isPromotable: Bool { self == .implied || self == .synthesized }
     }
 
-    private(set) var kinds: [[UInt8]: Kind] = [:]
+    private var kinds: [[UInt8]: Kind] = [:]
+    private let table: NameTable?
+    /// A path whose every component prefix (itself included) is known to be a directory: the parent of the
+    /// previous entry, or the previous entry when it was a directory. A known directory never becomes anything
+    /// else (that would be a duplicate), so the parents inside it need not be looked up again.
+    private var knownDirectories: [UInt8] = []
 
-    func kind(_ path: [UInt8]) -> Kind? { kinds[path] }
+    /// - Parameter memoryLimit: keep the names in a `NameTable` of this many bytes instead of a dictionary.
+    init(memoryLimit: Int? = nil) { table = memoryLimit.map { NameTable(memoryLimit: $0) } }
 
-    func set(_ path: [UInt8], _ kind: Kind) { kinds[path] = kind }
+    /// Why the name table's temporary file failed, if it did.
+    var ioError: String? { table?.ioError }
+
+    func kind<C: Collection>(_ path: C) -> Kind? where C.Element == UInt8 {
+        if let table { return table[NameTable.key(path)].flatMap(Kind.init(rawValue:)) }
+        return kinds[Array(path)]
+    }
+
+    func set(_ path: [UInt8], _ kind: Kind) {
+        if let table { table.update(NameTable.key(path)) { _ in kind.rawValue } } else { kinds[path] = kind }
+    }
 
     /// Registers an entry at `path` below the directory `root` (a proper prefix of `path`, already known).
     /// - Returns: the parents between `root` and `path` that are missing, top-down (now registered as
@@ -32,23 +51,28 @@ final class V1Tree {
     func register(_ path: [UInt8], kind: Kind, root: [UInt8], parentKind: Kind, entry: String,
                   offset: Int64?) throws -> (parents: [[UInt8]], promoted: Bool) {
         var parents: [[UInt8]] = []
+        // Parents inside the known directories (compared component by component) are directories already.
+        var shared = 0
+        let limit = min(path.count, knownDirectories.count)
+        while shared < limit, path[shared] == knownDirectories[shared] { shared += 1 }
+        let wholeKnown = shared == knownDirectories.count
         var i = root.count + 1
         while i < path.count {
-            if path[i] == 0x2F {
-                let parent = Array(path[..<i])
-                if let k = kinds[parent] {
+            if path[i] == 0x2F, i > shared || (i == shared && !wholeKnown) {
+                let parent = path[..<i]
+                if let k = self.kind(parent) {
                     guard k.isDirectory else {
                         throw CheckpointError("CKA-TAR-038", "a parent of this entry is an earlier non-directory entry",
                                               entry: entry, offset: offset)
                     }
                 } else {
-                    parents.append(parent)
+                    parents.append(Array(parent))
                 }
             }
             i += 1
         }
         var promoted = false
-        if let existing = kinds[path] {
+        if let existing = self.kind(path) {
             if existing.isPromotable {
                 guard kind == .directory else {
                     throw CheckpointError("CKA-TAR-038",
@@ -60,8 +84,14 @@ final class V1Tree {
                 throw CheckpointError("CKA-TAR-037", "duplicate entry name", entry: entry, offset: offset)
             }
         }
-        for p in parents { kinds[p] = parentKind }
-        kinds[path] = kind
+        for p in parents { set(p, parentKind) }
+        set(path, kind)
+        // Every prefix of the entry's parent is a directory now; of the entry too when it is one.
+        if kind.isDirectory {
+            knownDirectories = path
+        } else if let slash = path.lastIndex(of: 0x2F) {
+            knownDirectories = Array(path[..<slash])
+        }
         return (parents, promoted)
     }
 }

@@ -64,9 +64,12 @@ struct CanonicalJSON {
         }
     }
 
-    static func appendString(_ s: String, to out: inout [UInt8]) {
+    static func appendString(_ s: String, to out: inout [UInt8]) { appendString(utf8: s.utf8, to: &out) }
+
+    /// A string given as its UTF-8 bytes (as `appendString`, without making a `String`).
+    static func appendString<S: Sequence>(utf8: S, to out: inout [UInt8]) where S.Element == UInt8 {
         out.append(0x22)
-        for b in s.utf8 {
+        for b in utf8 {
             switch b {
             case 0x22: out += [0x5C, 0x22]
             case 0x5C: out += [0x5C, 0x5C]

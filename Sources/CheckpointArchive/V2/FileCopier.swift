@@ -17,9 +17,12 @@ enum FileCopier {
     static let chunk = 1 << 20
 
     /// Where digests of directly copied data are computed: the workers and a read descriptor of the output.
+    /// The digests land by slot in the store given at creation.
     final class DigestQueue {
-        let hasher = ParallelRangeHasher()
+        let hasher: ParallelRangeHasher
         private var readBack: (out: Int32, fd: Int32)?
+
+        init(digests: SlotDigestStore) { hasher = ParallelRangeHasher(digests: digests) }
 
         deinit {
             hasher.shutdown()
@@ -35,8 +38,8 @@ enum FileCopier {
             return fd >= 0 ? fd : nil
         }
 
-        /// Waits for every queued digest; by slot.
-        func finish() throws -> [Int: String] { try hasher.finish() }
+        /// Waits for every queued digest to be in the store.
+        func complete() throws { try hasher.complete() }
     }
 
     /// Copies `size` bytes of the file at `path` as the data of the current entry.

@@ -13,6 +13,9 @@ import Glibc
 /// `finish()`.
 ///
 /// A job reads with `pread`, so it never moves a descriptor's offset and several jobs may share one.
+///
+/// Digests land by slot in a `SlotDigestStore`, which keeps them in a temporary file past a small memory
+/// budget: the hasher's memory does not grow with the number of jobs.
 final class ParallelRangeHasher: @unchecked Sendable {
     /// The read descriptor of a job and whether the job closes it when done.
     struct Input {
@@ -38,15 +41,18 @@ final class ParallelRangeHasher: @unchecked Sendable {
     private var pendingBytes: Int64 = 0
     private var running = 0
     private var closed = false
-    private var digests: [Int: String] = [:]
+    /// Where the digests land, by slot.
+    let digests: SlotDigestStore
     private var failure: CheckpointError?
 
     /// - Parameters:
     ///   - workers: hashing threads; by default one per active processor, at most 8.
     ///   - maxPendingBytes: how far the caller may run ahead of the hashing, in bytes of queued ranges.
+    ///   - digests: where the digests land by slot; a fresh store by default.
     init(workers: Int = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)),
-         maxPendingBytes: Int64 = 256 << 20) {
+         maxPendingBytes: Int64 = 256 << 20, digests: SlotDigestStore = SlotDigestStore()) {
         self.maxPendingBytes = maxPendingBytes
+        self.digests = digests
         for _ in 0..<max(1, workers) {
             let thread = Thread { [self] in work() }
             thread.stackSize = 1 << 20
@@ -86,11 +92,9 @@ final class ParallelRangeHasher: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Records a digest computed elsewhere under `slot`.
+    /// Records a digest computed elsewhere (64 hex digits) under `slot`.
     func submitDone(_ digest: String, slot: Int) {
-        condition.lock()
-        digests[slot] = digest
-        condition.unlock()
+        digests.set(slot, hex: digest)
     }
 
     /// The first failure so far, without waiting: lets a decoder stop early.
@@ -100,17 +104,23 @@ final class ParallelRangeHasher: @unchecked Sendable {
         return failure
     }
 
-    /// Waits for every queued job, stops the workers and returns the digests (lowercase hex) by slot.
+    /// Waits for every queued job and stops the workers; the digests are then all in `digests`.
     /// - Throws: the first read failure of any job.
-    func finish() throws -> [Int: String] {
+    func complete() throws {
         condition.lock()
         while head < queue.count || running > 0 { condition.wait() }
-        let result = digests
         let error = failure
         condition.unlock()
         shutdown()
         if let error { throw error }
-        return result
+    }
+
+    /// Waits for every queued job, stops the workers and returns the digests (lowercase hex) by slot, all in
+    /// memory: for callers with few files; others read `digests` after `complete()`.
+    /// - Throws: the first read failure of any job.
+    func finish() throws -> [Int: String] {
+        try complete()
+        return try digests.dictionary()
     }
 
     private func work() {
@@ -149,10 +159,10 @@ final class ParallelRangeHasher: @unchecked Sendable {
                 done += Int64(n)
             }
             if job.input.owned { close(job.input.fd) }
-            let digest = Hex.string(hasher.finalize())
+            if error == nil { digests.set(job.slot, digest: hasher.finalize()) }
 
             condition.lock()
-            if let error { failure = failure ?? error } else { digests[job.slot] = digest }
+            if let error { failure = failure ?? error }
             pendingBytes -= job.size
             running -= 1
             condition.broadcast()

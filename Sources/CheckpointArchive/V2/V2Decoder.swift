@@ -81,7 +81,7 @@ public final class V2Decoder {
             throw CheckpointError("CKA-V2-002", "unsupported format version \(version)", entry: first.path,
                                   offset: first.headerOffset)
         }
-        try V2EntryRules.check(first, first: true, block: lastBlock.bytes)
+        try V2EntryRules.check(first, first: true, block: lastBlock.bytes, signedChecksumAt: lastBlock.signedChecksumAt)
         let headerBytes = try readSmall(first, limit: 1 << 20)
         let (header, unknownKinds) = try located(first.headerOffset) { try ArchiveHeader.parse(headerBytes.content) }
         if headerBytes.content != header.canonicalBytes, unknownKinds.isEmpty,
@@ -114,11 +114,12 @@ public final class V2Decoder {
             try drainData()
             try reader.skipRemainingData()
             hashing.markEntryBoundary()
+            lastBlock.startEntry()
             guard let h = try reader.next() else {
                 throw CheckpointError("CKA-V2-046", "the archive ends without an index", offset: reader.source.position)
             }
             hashing.entryHeadersRead()
-            try V2EntryRules.check(h, first: false, block: lastBlock.bytes)
+            try V2EntryRules.check(h, first: false, block: lastBlock.bytes, signedChecksumAt: lastBlock.signedChecksumAt)
             let endsSection = h.paxValue("CKA.section") != nil || h.paxValue("CKA.index") != nil
             if endsSection { try content.end() }
             if endsSection, let missing = implied.firstMissing() {

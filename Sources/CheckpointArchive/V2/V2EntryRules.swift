@@ -16,7 +16,17 @@ enum V2EntryRules {
     ///   - first: whether the entry is entry 0 (the version marker).
     ///   - block: the entry's own ustar header block, when the reader's observer kept it.
     /// - Throws: `CheckpointError` naming the requirement, the entry and its header offset.
-    static func check(_ h: TarHeader, first: Bool, block: [UInt8]?) throws {
+    static func check(_ h: TarHeader, first: Bool, block: [UInt8]?, signedChecksumAt: Int64? = nil) throws {
+        if let at = signedChecksumAt {
+            // The reader takes a checksum computed over signed bytes (old Sun tar); the specification does not.
+            throw CheckpointError("CKA-TAR-004", "malformed: the header checksum is the sum of the bytes taken as "
+                                  + "signed values, not unsigned", entry: h.path, offset: at)
+        }
+        for (what, bytes) in [("name", h.pathBytes), ("link target", h.linkBytes)]
+        where bytes.contains(0) || String(validating: bytes, as: UTF8.self) == nil {
+            throw CheckpointError("CKA-TAR-029", "the \(what) is not valid UTF-8 without NUL", entry: h.path,
+                                  offset: h.headerOffset)
+        }
         try ckaRecords(h, first: first)
         if h.type.isHeaderOnly, h.size != 0 {
             throw CheckpointError("CKA-TAR-011", "a \(h.type.listingName) entry must have size 0, not \(h.size)",
@@ -73,12 +83,25 @@ enum V2EntryRules {
 }
 
 /// Keeps the last header block a `TarReader` verified: after `next()` returns an entry, that is the entry's own
-/// ustar block (extended headers come before it). The reader holds its observer weakly; the decoder owns this.
+/// ustar block (extended headers come before it). It also notes the first header block of the entry whose
+/// checksum holds only as a signed sum (CKA-TAR-004). The reader holds its observer weakly; the decoder owns this.
 final class LastHeaderBlock: TarReaderObserver {
     private(set) var bytes: [UInt8]?
+    /// Offset of a block of the current entry's headers with a signed-only checksum; reset by `startEntry()`.
+    private(set) var signedChecksumAt: Int64?
+
+    /// Forgets what was noted for the previous entry.
+    func startEntry() { signedChecksumAt = nil }
 
     func tarReader(_ reader: TarReader, readHeaderBlock block: UnsafeRawBufferPointer, at offset: Int64) {
         bytes = Array(block)
+        guard signedChecksumAt == nil else { return }
+        var sum = 0
+        for (i, b) in block.enumerated() { sum += (148..<156).contains(i) ? 0x20 : Int(b) }
+        let field = block[148..<156].prefix { $0 != 0 && $0 != 0x20 }
+        if let recorded = Int(String(decoding: field.drop { $0 == 0x20 }, as: UTF8.self), radix: 8), recorded != sum {
+            signedChecksumAt = offset
+        }
     }
 
     func tarReader(_ reader: TarReader, readExtendedHeaderBody body: [UInt8], at offset: Int64) {}

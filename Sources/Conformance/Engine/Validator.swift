@@ -40,6 +40,8 @@ public final class Validator {
             if case let CompressionError.unsupported(format) = error {
                 report.compression = format.rawValue
                 MalformedInput.noteCompression(format, to: collector)
+            } else if let format = AmbiguousStart.report(error, head: head(of: source), to: collector) {
+                report.compression = format.rawValue
             } else if case .notAFinding(let text) = MalformedInput.report(error, to: collector) {
                 report.ioError = text
             }
@@ -93,6 +95,13 @@ public final class Validator {
         r.diagnostics = collector.diagnostics
         r.checked = collector.checked
         return r
+    }
+
+    /// The first 512 bytes of a regular file (empty for a pipe), read with `pread`.
+    private func head(of source: FileSource) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let got = bytes.withUnsafeMutableBytes { pread(source.descriptor.rawValue, $0.baseAddress, 512, 0) }
+        return got > 0 ? Array(bytes[0..<got]) : []
     }
 
     /// The last 64 bytes of a regular file (for the framed locator), read with `pread`.

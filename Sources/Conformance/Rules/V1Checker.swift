@@ -45,9 +45,10 @@ public final class V1Checker {
     public func check(stream: ByteSource) -> V1CheckResult {
         var readerOptions = V1ReaderOptions()
         readerOptions.limits = options.tarLimits
+        readerOptions.nameTableMemory = options.nameTableMemory
         if let limits = options.decompressionLimits { readerOptions.decompressionLimits = limits }
         var reader = V1Reader(options: readerOptions)
-        let watcher = V1StreamWatcher(collector: collector)
+        let watcher = V1StreamWatcher(collector: collector, nameTableMemory: options.nameTableMemory)
         let sink = V1EvidenceSink(watcher: watcher)
         reader.observer = watcher
         watcher.refused = { [unowned self, unowned watcher] error in
@@ -73,7 +74,7 @@ public final class V1Checker {
             return result
         }
         // The warnings found while reading were reported as they came (see V1StreamWatcher); these are the rest,
-        // after the refusals the reader makes only at the end (a missing inventory).
+        // with the refusals found at the end.
         for w in summary.refusals + summary.warnings.dropFirst(watcher.warningsSeen) where Self.passesThrough(w) {
             collector.report(w.requirement, w.message, path: w.entry, offset: w.offset)
         }
@@ -81,7 +82,8 @@ public final class V1Checker {
         let rules = V1ProfileRules(collector: collector, summary: summary, profile: profile, facts: watcher.facts,
                                    metadata: sink.metadata)
         rules.run()
-        return V1CheckResult(profile: profile.rawValue, profileReason: reason(summary, profile: profile))
+        return V1CheckResult(profile: profile.rawValue, profileReason: reason(summary, profile: profile),
+                             ioError: summary.temporaryFileError ?? watcher.temporaryFileError)
     }
 
     var forcedProfile: CheckpointProfile? {
@@ -148,7 +150,7 @@ public final class V1Checker {
 
 /// What the checker learns from the stream as `V1Reader` reads it, for the rules that need the whole archive.
 struct V1StreamFacts {
-    /// An outer entry under `checkpoint/` or `pre-checkpoint/`.
+    /// An outer entry under `checkpoint/` that is not a regular file directly in it (CKA-CTRD-007 candidates).
     struct CheckpointEntry {
         var name: String
         var type: TarEntryType
@@ -185,10 +187,16 @@ final class V1StreamWatcher: V1ReadObserver {
     /// Keeps at most this many examples of a naming problem per nested tar.
     private var keep: Int { collector.capPerRule + 1 }
 
-    init(collector: DiagnosticCollector) { self.collector = collector }
+    let nameTableMemory: Int
+
+    init(collector: DiagnosticCollector, nameTableMemory: Int) {
+        self.collector = collector
+        self.nameTableMemory = nameTableMemory
+    }
 
     func v1Reader(startsTar nestedIn: String?, dataOffset: Int64, compression: CompressionFormat) -> TarReaderObserver? {
-        let r = TarLayerRules(collector: collector, format: .v1, nestedIn: nestedIn, baseOffset: dataOffset)
+        let r = TarLayerRules(collector: collector, format: .v1, nestedIn: nestedIn, baseOffset: dataOffset,
+                              nameTableMemory: nameTableMemory)
         r.offsetsAreInDecompressedLayer = compression != .none
         rules[nestedIn ?? ""] = r
         if let nestedIn {
@@ -210,7 +218,13 @@ final class V1StreamWatcher: V1ReadObserver {
 
     func v1Reader(endedTar nestedIn: String?, end: TarEnd) {
         rules[nestedIn ?? ""]?.end(end)
+        if let e = rules[nestedIn ?? ""]?.names.ioError { temporaryFileError = temporaryFileError ?? e }
+        // A nested tar's names are not needed after it (its table can go).
+        if let nestedIn { rules[nestedIn] = nil }
     }
+
+    /// A failure of a name table's temporary file (the findings are then incomplete).
+    private(set) var temporaryFileError: String?
 
     /// Warnings of the reader reported so far.
     private(set) var warningsSeen = 0
@@ -244,7 +258,11 @@ final class V1StreamWatcher: V1ReadObserver {
         if facts.topLevelOffsets[top] == nil { facts.topLevelOffsets[top] = h.headerOffset }
         let isFile = h.type == .regular || h.type == .regularLegacy
         if top == V1Names.checkpointDirectory || top == V1Names.preCheckpointDirectory, !rest.isEmpty {
-            facts.checkpointEntries.append(.init(name: name, type: h.type, offset: h.headerOffset))
+            // Only what CKA-CTRD-007 (decided at the end, for containerd) would report, as many as it reports.
+            let flat = (h.type == .regular || h.type == .regularLegacy) && !rest.contains("/")
+            if top == V1Names.checkpointDirectory, !flat, facts.checkpointEntries.count < keep {
+                facts.checkpointEntries.append(.init(name: name, type: h.type, offset: h.headerOffset))
+            }
             checkCheckpointEntry(h, name: name)
         }
         if isFile, (rest.isEmpty && (top == "config.dump" || top == "spec.dump"))

@@ -301,8 +301,11 @@ struct V2IndexCheck {
 struct V2FileMerge {
     let window = 64
     private let reader: RecordSpool.Reader
-    /// Unmatched stream files in archive order, with their ordinal among all the stream's files.
+    /// Unmatched stream files in archive order, with their ordinal among all the stream's files, from `head` on
+    /// (the consumed front is dropped now and then rather than at every match).
     private var pending: [(ordinal: Int, file: V2FileRecord)] = []
+    private var head = 0
+    private var count: Int { pending.count - head }
     private var nextOrdinal = 0
     private var exhausted = false
     private var lastMatch = -1
@@ -312,7 +315,11 @@ struct V2FileMerge {
     init(_ reader: RecordSpool.Reader) { self.reader = reader }
 
     private mutating func fill() {
-        while pending.count < window, !exhausted {
+        if head >= window {
+            pending.removeFirst(head)
+            head = 0
+        }
+        while count < window, !exhausted {
             guard let r = reader.next() else {
                 exhausted = true
                 break
@@ -326,10 +333,11 @@ struct V2FileMerge {
     /// is matched and nothing is left to report. The digest is compared only when the stream's was computed.
     mutating func matchesNext(path: [UInt8], size: Int64, offset: Int64, digest: V2Digest?) -> Bool {
         fill()
-        guard let first = pending.first, first.ordinal > lastMatch, first.file.path == path,
-              first.file.size == size, first.file.offset == offset,
+        guard count > 0 else { return false }
+        let first = pending[head]
+        guard first.ordinal > lastMatch, first.file.path == path, first.file.size == size, first.file.offset == offset,
               first.file.digest == nil || first.file.digest == digest else { return false }
-        pending.removeFirst()
+        head += 1
         lastMatch = first.ordinal
         return true
     }
@@ -339,15 +347,15 @@ struct V2FileMerge {
     mutating func match(path: [UInt8]?, offset: Int64?,
                         unlisted: (V2FileRecord) -> Void) -> (file: V2FileRecord, outOfOrder: Bool)? {
         fill()
-        var j = pending.firstIndex { $0.file.path == path }
-        if j == nil, let offset { j = pending.firstIndex { $0.file.offset == offset } }
+        var j = pending[head...].firstIndex { $0.file.path == path }
+        if j == nil, let offset { j = pending[head...].firstIndex { $0.file.offset == offset } }
         guard let j else { return nil }
         let (ordinal, file) = pending.remove(at: j)
         let outOfOrder = ordinal < lastMatch
         lastMatch = max(lastMatch, ordinal)
-        while let first = pending.first, first.ordinal < lastMatch - window / 2 {
-            unlisted(first.file)
-            pending.removeFirst()
+        while count > 0, pending[head].ordinal < lastMatch - window / 2 {
+            unlisted(pending[head].file)
+            head += 1
         }
         return (file, outOfOrder)
     }
@@ -356,9 +364,10 @@ struct V2FileMerge {
     mutating func finish(_ unlisted: (V2FileRecord) -> Void) {
         while true {
             fill()
-            guard !pending.isEmpty else { return }
-            for p in pending { unlisted(p.file) }
+            guard count > 0 else { return }
+            for p in pending[head...] { unlisted(p.file) }
             pending.removeAll()
+            head = 0
         }
     }
 }

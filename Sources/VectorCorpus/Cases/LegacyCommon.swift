@@ -98,16 +98,21 @@ enum LegacyCommon {
                    breaks: ["CKA-V1-015"]) {
                 $0.entries.updateNested("rootfs-diff.tar") { $0.insert([.file("etc/.wh.motd", "", mode: 0o644)], before: "etc/app.conf") }
             },
-            .v1Changed("v1-volume-not-a-tar", "A file under volumes/ not named <name>.tar", breaks: ["CKA-V1-017"],
+            .v1Changed("v1-volume-not-a-tar", "A file under volumes/ not named <name>.tar (so config.dump's volume has no tar)",
+                       breaks: ["CKA-V1-017", "CKA-V1-016"],
                        base: "v1-podman-volumes", from: LegacyPodman.volumes) {
                 $0.entries.update("volumes/cache.tar") { $0.header.path = "volumes/cache.tgz" }
             },
-            .v1Changed("v1-volume-bad-name", "volumes/.cache.tar: the volume name starts with a dot (CKA-V2-022)",
+            .v1Changed("v1-volume-stray-file", "A stray file under volumes/ beside the named volumes' tars",
                        breaks: ["CKA-V1-017"], base: "v1-podman-volumes", from: LegacyPodman.volumes) {
+                $0.entries.insert([.file("volumes/notes.txt", "not a volume\n")], before: "volumes/cache.tar")
+            },
+            .v1Changed("v1-volume-bad-name", "volumes/.cache.tar: the volume name starts with a dot (CKA-V2-022)",
+                       breaks: ["CKA-V1-017", "CKA-V1-016"], base: "v1-podman-volumes", from: LegacyPodman.volumes) {
                 $0.entries.update("volumes/cache.tar") { $0.header.path = "volumes/.cache.tar" }
             },
             .v1Changed("v1-volume-nested-directory", "A volume tar one directory deeper: volumes/old/data.tar",
-                       breaks: ["CKA-V1-017"], base: "v1-podman-volumes", from: LegacyPodman.volumes) {
+                       breaks: ["CKA-V1-017", "CKA-V1-016"], base: "v1-podman-volumes", from: LegacyPodman.volumes) {
                 $0.entries.update("volumes/data.tar") { $0.header.path = "volumes/old/data.tar" }
             },
         ]

@@ -70,7 +70,7 @@ enum LegacyContainerd {
             ctrd("v1-ctrd-no-status-dump", "containerd's layout without status.dump: detected as generic, whose rootfs-diff.tar must not be a gzip layer",
                  breaks: ["CKA-CMP-013"]) { $0.entries.remove("status.dump") },
             ctrd("v1-ctrd-deleted-files", "A containerd archive with deleted.files besides the layer's whiteouts",
-                 breaks: ["CKA-CTRD-003"], flags: [.metadataPath]) {
+                 breaks: ["CKA-CTRD-003", "CKA-V1-020"], flags: [.metadataPath]) {
                 $0.entries.insert([.file("deleted.files", LegacyFixtures.goList(["/etc/issue"]))], before: "dump.log")
             },
             ctrd("v1-ctrd-plain-layer", "rootfs-diff.tar is a plain tar (its whiteouts would be restored as files; a plain diff also points to Podman or CRI-O)",

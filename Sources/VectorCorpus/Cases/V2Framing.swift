@@ -40,7 +40,7 @@ enum V2Framing {
                                   breaks: ["CKA-FRM-003", "CKA-V2-008"], flags: [.framing], base: base,
                                   from: framed(c)) { bytes, _ in bytes[bytes.count - 58 + 4] = 1 })
             cases.append(.v2Invalid("v2-frm-gzip-framed-claim", "a whole-stream gzip archive whose header says framed",
-                                    breaks: ["CKA-FRM-003", "CKA-IDX-007", "CKA-V2-008"], flags: [.framing], base: "v2-gzip",
+                                    breaks: ["CKA-FRM-001", "CKA-FRM-003", "CKA-IDX-007", "CKA-V2-008"], flags: [.framing], base: "v2-gzip",
                                     from: { V2TestArchive.compressed(.gzip, framed: false) }) { a in
                 a.headerText = { $0.replacingOccurrences(of: "\"framed\":false", with: "\"framed\":true") }
             })

@@ -7,6 +7,10 @@ enum V2Valid {
         VectorGroup(name: "v2-valid", cases: [
             .v2(VectorBase.workedExample, "The worked example of part 10 (metadata, checkpoint, rootfs; uncompressed)",
                 requirements: ["CKA-V2-001", "CKA-V2-003", "CKA-V2-045", "CKA-IDX-001", "CKA-IDX-014"]) { V2TestArchive() },
+            .v2("v2-placeholder-inventory-image", "The worked example of part 10 exactly: its checkpoint/inventory.img is a text placeholder, not a CRIU image",
+                result: .acceptable, requirements: ["CKA-V2-055"], base: VectorBase.workedExample) {
+                V2TestArchive(entries: V2TestArchive.workedExample)
+            },
             .v2("v2-pinned-index-digest", "The worked example validated and extracted with its own index digest pinned",
                 requirements: ["CKA-IDX-010"], flags: [.index], indexPin: .own) { V2TestArchive() },
             .v2("v2-minimal", "The smallest valid archive: config.dump, spec.dump and a genuine CRIU inventory.img",
@@ -56,7 +60,7 @@ enum V2Valid {
                 let hundred = "rootfs/tree/n/" + String(repeating: "a", count: 100 - 14)
                 let long = "rootfs/tree/n/" + String(repeating: "b", count: 255)
                 let utf = "rootfs/tree/n/äöü-日本語-" + String(repeating: "ü", count: 60)
-                a.entries = Array(V2TestArchive.workedExample[0..<5]) + [
+                a.entries = Array(V2TestArchive.validExample[0..<5]) + [
                     .marker("rootfs"), .dir("rootfs/tree/"), .dir("rootfs/tree/n/"),
                     .file(hundred, "100\n", mode: 0o644),
                     .file(long, "255\n", mode: 0o644),
@@ -136,7 +140,7 @@ enum V2Valid {
             .v2("v2-empty-sections", "Sections without content: rootfs (marker and tree only), devshm, a volume, logs, artifacts and an ext section",
                 requirements: ["CKA-V2-016", "CKA-V2-027"], flags: [.sectionOrder]) {
                 var a = V2TestArchive()
-                a.entries = Array(V2TestArchive.workedExample[0..<5]) + [
+                a.entries = Array(V2TestArchive.validExample[0..<5]) + [
                     .marker("rootfs"), .dir("rootfs/tree/"), .marker("devshm"), .marker("volume", name: "empty"),
                     .marker("logs"), .marker("artifacts"), .marker("ext", name: "empty"),
                 ]

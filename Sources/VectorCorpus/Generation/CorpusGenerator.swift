@@ -153,9 +153,15 @@ public enum CorpusGenerator {
         }
     }
 
-    /// The decompressed tar stream (throws when decompression fails).
+    /// The most decompressed bytes a vector's stream may have: far more than any vector needs, far less than a
+    /// decompression bomb expands to (or any budget of CKA-SEC-019 allows one), so a bomb's stream fails here
+    /// without being held in memory, and its `streamSha256` is null.
+    public static let streamLimit = 64 << 20
+
+    /// The decompressed tar stream (throws when decompression fails or passes `streamLimit`).
     public static func decompressed(_ bytes: [UInt8]) throws -> [UInt8] {
-        try openDecompressed(MemorySource(bytes)).source.readAll(limit: 1 << 30)
+        let limits = DecompressionLimits(maxOutputBytes: Int64(streamLimit))
+        return try openDecompressed(MemorySource(bytes), limits: limits).source.readAll(limit: streamLimit)
     }
 
     /// `sha256:<hex>` of the content of the last entry carrying `CKA.index`, read with the tar reader alone;

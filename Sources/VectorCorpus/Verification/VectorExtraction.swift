@@ -5,31 +5,72 @@ import Foundation
 import Glibc
 #endif
 
-/// Extracts a vector with the CheckpointArchive extractor (what `ckpt extract` runs) into a fresh directory inside
-/// an empty sandbox, and compares the result with the expected tree (CKA-VEC-005), or checks that an invalid
-/// archive was refused without anything written beside the destination (CKA-VEC-006). Accepting an invalid
-/// archive fails the case only when one of its requirements binds decoders (`DecoderBinding`); otherwise the
-/// case is noted as "decoder not bound".
+/// Extracts a vector with the CheckpointArchive extractor (what `ckpt extract` runs) into a fresh directory below a
+/// chain of sentinel directories, and compares the result with the expected tree (CKA-VEC-005), or checks that an
+/// invalid archive was refused; for every vector, nothing outside the destination may change (CKA-VEC-006).
+/// Accepting an invalid archive fails the case only when one of its requirements binds decoders
+/// (`DecoderBinding`); otherwise the case is noted as "decoder not bound".
 enum VectorExtraction {
-    static func check(_ v: GeneratedVector, path: String, into outcome: inout CaseOutcome) {
+    /// How many directories, each holding a sentinel file, lie between the sandbox and the destination: an archive
+    /// whose names or links climb up to this many levels above the destination is caught changing one of them.
+    static let sentinelDepth = 8
+    /// Absolute paths the hostile vectors aim at; none may exist after an extraction that did not find it before.
+    static let escapeProbes = ["/tmp/cka-escape"]
+
+    /// - Parameter extractor: extracts the archive at its first argument into the directory of its second (the
+    ///   CheckpointArchive extractor unless a test substitutes one).
+    static func check(_ v: GeneratedVector, path: String, into outcome: inout CaseOutcome,
+                      extractor: ((String, String) throws -> Void)? = nil) {
         let sandbox = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-vectors-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: sandbox) }
+        var parent = sandbox
         do {
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: false)
+            for level in 1...sentinelDepth {
+                try Data("sentinel \(level)\n".utf8).write(to: URL(fileURLWithPath: parent + "/sentinel"))
+                parent += "/p\(level)"
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+            }
+            try Data("sentinel\n".utf8).write(to: URL(fileURLWithPath: parent + "/sentinel"))
         } catch {
-            outcome.problems.append("cannot create \(sandbox): \(error)")
+            outcome.problems.append("cannot create \(parent): \(error)")
             return
         }
-        let destination = sandbox + "/unpacked"
+        let destination = parent + "/unpacked"
+        let relative = String(destination.dropFirst(sandbox.count + 1))
+        func outside() -> [TreeEntry]? {
+            (try? TreeScanner.scan(sandbox))?.filter { $0.path != relative && !$0.path.hasPrefix(relative + "/") }
+        }
+        let before = outside()
+        let probes = escapeProbes.filter { !FileManager.default.fileExists(atPath: $0) }
         let privileged = geteuid() == 0
         var failure: Error?
         do {
-            try extract(path, to: destination, expectIndexDigest: v.entry.expectIndexDigest, devices: privileged)
+            if let extractor {
+                try extractor(path, destination)
+            } else {
+                try extract(path, to: destination, expectIndexDigest: v.entry.expectIndexDigest, devices: privileged)
+            }
         } catch {
             failure = error
         }
-        let left = ((try? FileManager.default.contentsOfDirectory(atPath: sandbox)) ?? []).filter { $0 != "unpacked" }
-        if !left.isEmpty { outcome.problems.append("extraction left \(left) beside the destination") }
+        if let before {
+            if let after = outside() {
+                if before != after {
+                    let changes = TreeComparison.differences(expected: before, actual: after)
+                    outcome.problems.append("CKA-VEC-006: extraction changed the parents of the destination: "
+                        + changes.prefix(4).joined(separator: "; "))
+                }
+            } else {
+                outcome.problems.append("cannot scan \(sandbox) after the extraction")
+            }
+        } else {
+            outcome.problems.append("cannot scan \(sandbox) before the extraction")
+        }
+        for probe in probes where FileManager.default.fileExists(atPath: probe) {
+            outcome.problems.append("CKA-VEC-006: extraction created \(probe)")
+            try? FileManager.default.removeItem(atPath: probe)
+        }
         if v.entry.result == "invalid" {
             outcome.extractRefused = failure != nil
             if let failure {
