@@ -22,39 +22,11 @@ public final class SpooledBytes {
     }
 
     /// The bytes from the start (each source reads the spool again).
-    public func source() -> ByteSource { Source(spool.makeReader()) }
-
-    private final class Source: ByteSource {
-        private let reader: RecordSpool.Reader
-        private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        private var filled = 0
-        private var at = 0
-        private(set) var position: Int64 = 0
-
-        init(_ reader: RecordSpool.Reader) { self.reader = reader }
-
-        deinit { storage.deallocate() }
-
-        func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
-            while at == filled {
-                guard var r = reader.next() else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-                let chunk = r.data()
-                if chunk.count > storage.count {
-                    storage.deallocate()
-                    storage = .allocate(byteCount: chunk.count, alignment: 16)
-                }
-                chunk.withUnsafeBytes { storage.copyMemory(from: $0) }
-                filled = chunk.count
-                at = 0
-            }
-            let n = min(maxCount, filled - at)
-            defer {
-                at += n
-                position += Int64(n)
-            }
-            return UnsafeRawBufferPointer(rebasing: storage[at..<(at + n)])
+    public func source() -> ByteSource {
+        let reader = spool.makeReader()
+        return ChunkedSource {
+            guard var r = reader.next() else { return nil }
+            return r.data()
         }
-
-        func skip(_ count: Int64) throws -> Int64 { try skipByReading(count) }
     }
 }

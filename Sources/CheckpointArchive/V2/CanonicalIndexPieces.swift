@@ -1,5 +1,5 @@
-/// The canonical JSON of an index (CKA-IDX-001), piece by piece, byte for byte what
-/// `ArchiveIndex.canonicalBytes` writes for the whole index: the decoder hashes these pieces while the
+/// The canonical JSON of an index (CKA-IDX-001), piece by piece: `ArchiveIndex.canonicalBytes` (and the
+/// encoder's `IndexStreamWriter`) assemble the whole index from them; the decoder hashes these pieces while the
 /// recorded index streams (to decide whether it is in canonical form without holding it) and writes them out
 /// as the unpacked `cka-index.json`.
 ///
@@ -54,15 +54,9 @@ enum CanonicalIndexPieces {
         out += json.bytes
     }
 
-    /// One file object (table 5.8), appended to `out`.
+    /// One file object (table 5.8), appended to `out` (`ArchiveIndex.FileRecord.appendCanonical`).
     static func file(path: String, size: Int64, offset: Int64, sha256: String, into out: inout [UInt8]) {
-        var json = CanonicalJSON()
-        json.object { o in
-            o.string("path", path)
-            o.int("size", size)
-            o.int("offset", offset)
-            o.string("sha256", sha256)
-        }
-        out += json.bytes
+        ArchiveIndex.FileRecord.appendCanonical(path: path.utf8, size: size, offset: offset, sha256: sha256.utf8,
+                                                to: &out)
     }
 }

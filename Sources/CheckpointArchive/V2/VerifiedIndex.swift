@@ -34,7 +34,10 @@ public final class VerifiedIndex {
     }
 
     /// The canonical JSON, read in chunks (each call reads the spools again from their start).
-    public func canonicalSource() -> ByteSource { CanonicalIndexSource(self) }
+    public func canonicalSource() -> ByteSource {
+        var pieces = Pieces(self)
+        return ChunkedSource { pieces.next() }
+    }
 
     /// The length of `canonicalSource()`'s bytes (one pass over the spools).
     public func canonicalLength() throws -> Int64 {
@@ -122,38 +125,4 @@ public final class VerifiedIndex {
             return []
         }
     }
-}
-
-/// `VerifiedIndex.Pieces` as a `ByteSource`.
-final class CanonicalIndexSource: ByteSource {
-    private var pieces: VerifiedIndex.Pieces
-    private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 16)
-    private var filled = 0
-    private var at = 0
-    private(set) var position: Int64 = 0
-
-    init(_ index: VerifiedIndex) { pieces = VerifiedIndex.Pieces(index) }
-
-    deinit { storage.deallocate() }
-
-    func read(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
-        if at == filled {
-            guard let next = pieces.next() else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-            if next.count > storage.count {
-                storage.deallocate()
-                storage = .allocate(byteCount: next.count, alignment: 16)
-            }
-            next.withUnsafeBytes { storage.copyMemory(from: $0) }
-            filled = next.count
-            at = 0
-        }
-        let n = min(maxCount, filled - at)
-        defer {
-            at += n
-            position += Int64(n)
-        }
-        return UnsafeRawBufferPointer(rebasing: storage[at..<(at + n)])
-    }
-
-    func skip(_ count: Int64) throws -> Int64 { try skipByReading(count) }
 }
