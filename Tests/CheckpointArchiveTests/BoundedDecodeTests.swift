@@ -16,11 +16,32 @@ final class BoundedDecodeTests: XCTestCase {
     /// Every committed v2 vector (valid, acceptable and invalid, uncompressed ones with kernel copies and
     /// worker-thread digests): the same outcome and the same `ckpt inspect` report with both budgets.
     func testEveryV2VectorDecodesAlikeWithTheTinyBudget() throws {
+        let (extracted, refused) = try decodeEveryVectorWithBothBudgets("Vectors/v2")
+        XCTAssertGreaterThan(extracted.count, 40)
+        for (name, outcome) in extracted { XCTAssertNotNil(outcome.tree["index bytes"], name) }
+        XCTAssertGreaterThan(refused.count, 100)
+        XCTAssertGreaterThan(refused.filter { $0.hasPrefix("CKA-IDX-") }.count, 20)
+    }
+
+    /// Every committed v1 vector: the v1 reader keeps its names in a table of the extractor's budget too
+    /// (`V1ReaderOptions.nameTableMemory`), with the same outcome, warnings and inspection either way.
+    func testEveryV1VectorDecodesAlikeWithTheTinyBudget() throws {
+        let (extracted, refused) = try decodeEveryVectorWithBothBudgets("Vectors/v1")
+        XCTAssertGreaterThan(extracted.count, 20)
+        XCTAssertGreaterThan(refused.count, 50)
+        XCTAssertTrue(refused.contains("CKA-TAR-040"), "a hard link to no earlier file is refused")
+        XCTAssertTrue(refused.contains("CKA-TAR-037"), "a duplicate name is refused")
+    }
+
+    /// Extracts and inspects each vector below `directory` (valid, acceptable, invalid) with the default and the
+    /// tiny budget, asserting the same outcomes; returns the vectors extracted and the requirements refused.
+    private func decodeEveryVectorWithBothBudgets(
+        _ directory: String
+    ) throws -> (extracted: [(String, DecodeOutcome)], refused: [String]) {
         let work = try TestTools.temporaryDirectory(self)
-        let root = TestTools.repositoryRoot.appendingPathComponent("Vectors/v2")
-        var extracted = 0
-        var refusedByIndex = 0
-        var refused = 0
+        let root = TestTools.repositoryRoot.appendingPathComponent(directory)
+        var extracted: [(String, DecodeOutcome)] = []
+        var refused: [String] = []
         for kind in ["valid", "acceptable", "invalid"] {
             let dir = root.appendingPathComponent(kind)
             for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() {
@@ -31,17 +52,14 @@ final class BoundedDecodeTests: XCTestCase {
                 XCTAssertEqual(try BoundedDecode.inspect(path, budget: .tiny),
                                try BoundedDecode.inspect(path, budget: MemoryBudget()), "\(kind)/\(name)")
                 if normal.error == nil {
-                    extracted += 1
-                    XCTAssertNotNil(normal.tree["index bytes"], name)
+                    extracted.append((name, normal))
+                    XCTAssertFalse(normal.tree.isEmpty, name)
                 } else {
-                    refused += 1
-                    if normal.requirement?.hasPrefix("CKA-IDX-") == true { refusedByIndex += 1 }
+                    refused.append(normal.requirement ?? "?")
                 }
             }
         }
-        XCTAssertGreaterThan(extracted, 40)
-        XCTAssertGreaterThan(refused, 100)
-        XCTAssertGreaterThan(refusedByIndex, 20)
+        return (extracted, refused)
     }
 
     /// An unpacked directory of `files` small files, 100 a directory, with hard links, a symbolic link and

@@ -47,8 +47,13 @@ public enum ArchiveExtraction {
             }
             var options = V1ReaderOptions()
             options.reflinkDescriptor = reflinkDescriptor
+            // The names the reader tracks go to a temporary file beyond the budget, as the extractor's do.
+            options.nameTableMemory = extractor.options.memory.nameTableBytes
             let summary = try V1Reader(options: options).read(decompressed: opened.stream,
                                                                compression: opened.compression, into: extractor)
+            if let io = summary.temporaryFileError {
+                throw CheckpointError("IO", "the decoder's temporary name table: \(io)")
+            }
             if let refusal = summary.refusals.first { throw refusal }
             let header = ArchiveHeader(profile: summary.profile, compression: opened.compression, framed: false,
                                        alignment: 0, creator: "ckpt", sections: summary.sections)

@@ -40,7 +40,10 @@ public enum CheckpointInspector {
             report.alignment = result.header.alignment
             report.indexDigest = result.indexDigest
         case .v1:
-            let summary = try V1Reader().read(decompressed: opened.stream, compression: opened.compression, into: sink)
+            var options = V1ReaderOptions()
+            options.nameTableMemory = budget.nameTableBytes
+            let summary = try V1Reader(options: options).read(decompressed: opened.stream,
+                                                               compression: opened.compression, into: sink)
             report.profile = summary.profile
         }
         report.sections = sink.sections
