@@ -71,14 +71,13 @@ final class DeferredDirectories {
     private func flush(_ depth: Int) {
         guard var g = groups[depth], !g.buffer.isEmpty, ioError == nil else { return }
         if file < 0 {
-            let dir = budget.temporaryDirectory ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-            var template = Array("\(dir)/ckpt-dirs-XXXXXX".utf8CString)
-            file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard file >= 0 else {
-                ioError = "cannot create a temporary file in \(dir): errno \(errno)"
+            let directory = TemporaryFile.directory(budget.temporaryDirectory)
+            switch TemporaryFile.openUnlinked(in: directory, prefix: "ckpt-dirs") {
+            case let .success(fd): file = fd
+            case let .failure(e):
+                ioError = e.description
                 return
             }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         }
         var chunk: [UInt8] = []
         withUnsafeBytes(of: g.lastChunk.littleEndian) { chunk.append(contentsOf: $0) }

@@ -27,7 +27,7 @@ public final class RecordSpool {
     ///   - temporaryDirectory: where the file goes; nil for `$TMPDIR` or `/tmp`.
     public init(memoryLimit: Int = 1 << 20, temporaryDirectory: String? = nil) {
         self.memoryLimit = memoryLimit
-        self.temporaryDirectory = temporaryDirectory ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        self.temporaryDirectory = TemporaryFile.directory(temporaryDirectory)
     }
 
     deinit { if file >= 0 { close(file) } }
@@ -57,13 +57,12 @@ public final class RecordSpool {
     private func flush() {
         guard ioError == nil, !buffer.isEmpty else { return }
         if file < 0 {
-            var template = Array("\(temporaryDirectory)/ckpt-spool-XXXXXX".utf8CString)
-            file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard file >= 0 else {
-                ioError = "cannot create a temporary file in \(temporaryDirectory): errno \(errno)"
+            switch TemporaryFile.openUnlinked(in: temporaryDirectory, prefix: "ckpt-spool") {
+            case let .success(fd): file = fd
+            case let .failure(e):
+                ioError = e.description
                 return
             }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         }
         var done = 0
         while done < buffer.count {
