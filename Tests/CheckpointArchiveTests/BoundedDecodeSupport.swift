@@ -101,20 +101,16 @@ enum BoundedDecode {
         block.replaceSubrange(range, with: b + [UInt8](repeating: 0, count: range.count - b.count))
     }
 
-    /// The peak resident set size, in KiB, of a child running `arguments` (measured by Python's
-    /// `resource.getrusage(RUSAGE_CHILDREN)`), with its exit status.
+    /// The peak resident set size, in KiB, of a child running `arguments` (measured by GNU time, `%M`), with
+    /// its exit status.
     static func peakRSS(_ arguments: [String], stdin: URL? = nil) throws -> (kib: Int, status: Int32) {
-        let script = """
-            import resource, subprocess, sys
-            stdin = open(sys.argv[1], 'rb') if sys.argv[1] else None
-            r = subprocess.run(sys.argv[2:], stdin=stdin, stdout=subprocess.DEVNULL)
-            print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)
-            """
-        let result = try TestTools.run(["python3", "-c", script, stdin?.path ?? ""] + arguments)
-        let parts = result.stdoutText.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard parts.count == 2, let kib = Int(parts[0]), let status = Int32(parts[1]) else {
-            throw CheckpointError("TEST", "could not measure: \(result.stdoutText) \(result.stderrText)")
+        // GNU time measures the command alone: wait4's figure in this process (or in a Python parent) would carry
+        // the spawning process's high-water mark over the child's exec.
+        let result = try TestTools.run(["/usr/bin/time", "-f", "%M"] + arguments, stdinFile: stdin)
+        let last = result.stderrText.split(separator: "\n").last.map(String.init) ?? ""
+        guard let kib = Int(last.trimmingCharacters(in: .whitespaces)) else {
+            throw CheckpointError("TEST", "could not measure: \(result.stderrText)")
         }
-        return (kib, status)
+        return (kib, result.status)
     }
 }
