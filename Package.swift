@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The modules form a one-way stack:
-//   C shims (CZlib, CZstd, CSysShims) -> ByteStreams
+//   C shims (CZlib, CZstd, CBzip2, CLzma, CSysShims) -> ByteStreams
 //   -> TarFormat (tar headers, pax, streaming reader/writer) and Compression (gzip, zstd, detection)
 //   -> CheckpointArchive (sections, v1 profiles, v2 encoder/decoder) -> Conformance (rules, validator)
 //   -> VectorCorpus (the golden test vectors: cases, generator, verifier, traceability)
@@ -29,6 +29,10 @@ let package = Package(
         // C shims: system libraries and the few Linux calls Swift cannot see without _GNU_SOURCE.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Decoders only: Podman's import reads bzip2 and xz v1 archives, so a decoder must tell v1 (tolerated,
+        // CKA-CMP-004) from v2 (refused, CKA-CMP-005) inside them. libbz2 ships no pkg-config file.
+        .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .target(name: "CSysShims", cSettings: [.define("_GNU_SOURCE")]),
 
         // Byte sources and sinks over file descriptors and memory; knows nothing of tar or compression.
@@ -38,8 +42,8 @@ let package = Package(
         ]),
         // Tar headers, pax records, the streaming reader and the pax writer; knows nothing of checkpoints.
         .target(name: "TarFormat", dependencies: ["ByteStreams"]),
-        // gzip and zstd codecs and detection by magic bytes.
-        .target(name: "Compression", dependencies: ["ByteStreams", "CZlib", "CZstd"]),
+        // gzip and zstd codecs, bzip2 and xz decoders, and detection by magic bytes.
+        .target(name: "Compression", dependencies: ["ByteStreams", "CZlib", "CZstd", "CBzip2", "CLzma"]),
         // Checkpoint archives: sections, v1 profiles, v2 encoder/decoder, safe extraction, conversion.
         .target(name: "CheckpointArchive", dependencies: [
             "TarFormat", "Compression", "ByteStreams", "CSysShims",

@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   zlib1g-dev libzstd-dev libxml2-dev pkg-config   # build: system zlib and libzstd, FoundationXML
+  libbz2-dev liblzma-dev                          # build: the bzip2 and xz decoders (v1 archives Podman imports)
   zstd gzip pigz libarchive-tools golang-go python3  # the reference tools the tests compare against
   bzip2 xz-utils lz4                                # readers of the bzip2, xz and lz4 vectors
   xfsprogs criu                                     # reflink tests on a loop-mounted XFS; CRIU's crit

@@ -8,7 +8,7 @@
 /// Errors from the inner `ByteSource` or `ByteSink` (for example `ByteStreamError`) are passed through
 /// unchanged, not wrapped.
 public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The stream is in a format recognised but not supported here (bzip2, xz, lz4).
+    /// The stream is in a format recognised but not decoded here (lz4), or not encoded here (bzip2, xz).
     case unsupported(CompressionFormat)
     /// The compressed data is invalid (bad header, bad block, checksum mismatch ...).
     case corrupt(CompressionFormat, compressedOffset: Int64, message: String)
@@ -18,6 +18,9 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
     case trailingGarbage(CompressionFormat, compressedOffset: Int64)
     /// A zstd frame needs a larger window (history buffer) than `DecompressionLimits.maxWindowLog` allows.
     case windowTooLarge(windowSize: UInt64, maxWindowLog: Int, compressedOffset: Int64)
+    /// An xz stream needs more decoder memory (its dictionary) than the limit derived from
+    /// `DecompressionLimits.maxWindowLog` allows.
+    case memoryLimitExceeded(CompressionFormat, needed: UInt64, limit: UInt64, compressedOffset: Int64)
     /// A zstd frame needs a dictionary (a non-zero Dictionary_ID); dictionaries are not supported.
     case dictionaryRequired(dictionaryID: UInt32, compressedOffset: Int64)
     /// The stream decompresses to more than `DecompressionLimits.maxOutputBytes` bytes.
@@ -37,7 +40,8 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case let .unsupported(f), let .corrupt(f, _, _), let .truncated(f, _, _), let .trailingGarbage(f, _),
              let .outputLimitExceeded(f, _, _), let .expansionRatioExceeded(f, _, _, _, _),
-             let .library(f, _, _), let .invalidLevel(f, _, _), let .writeAfterFinish(f):
+             let .library(f, _, _), let .invalidLevel(f, _, _), let .writeAfterFinish(f),
+             let .memoryLimitExceeded(f, _, _, _):
             return f
         case .windowTooLarge, .dictionaryRequired:
             return .zstd
@@ -49,7 +53,7 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case let .corrupt(_, offset, _), let .truncated(_, offset, _), let .trailingGarbage(_, offset),
              let .windowTooLarge(_, _, offset), let .dictionaryRequired(_, offset),
-             let .outputLimitExceeded(_, _, offset),
+             let .outputLimitExceeded(_, _, offset), let .memoryLimitExceeded(_, _, _, offset),
              let .expansionRatioExceeded(_, _, _, offset, _):
             return offset
         case .unsupported, .library, .invalidLevel, .writeAfterFinish:
@@ -70,6 +74,9 @@ public enum CompressionError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .windowTooLarge(window, maxLog, offset):
             return "zstd: frame at compressed offset \(offset) needs a \(Self.bytes(window)) window, "
                 + "more than the limit of \(Self.bytes(UInt64(1) << UInt64(maxLog))) (window log \(maxLog))"
+        case let .memoryLimitExceeded(f, needed, limit, offset):
+            return "\(f): the stream at compressed offset \(offset) needs \(Self.bytes(needed)) of decoder memory, "
+                + "more than the limit of \(Self.bytes(limit))"
         case let .dictionaryRequired(id, offset):
             return "zstd: frame at compressed offset \(offset) needs dictionary \(id); dictionaries are not supported"
         case let .outputLimitExceeded(f, limit, offset):

@@ -1,7 +1,8 @@
 /// A compression format that may wrap an archive, recognised by the magic bytes at the start of a stream.
 ///
-/// Only `gzip` and `zstd` can be decoded and encoded; `bzip2`, `xz` and `lz4` are recognised so that they
-/// are refused with a clear `CompressionError.unsupported` instead of being read as a corrupt archive.
+/// `gzip` and `zstd` can be decoded and encoded; `bzip2` and `xz` only decoded (Podman imports v1 archives in
+/// them, CKA-CMP-004); `lz4` is recognised so that it is refused with a clear `CompressionError.unsupported`
+/// instead of being read as a corrupt archive.
 public enum CompressionFormat: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Not compressed (or not a format recognised here).
     case none
@@ -9,9 +10,9 @@ public enum CompressionFormat: String, Sendable, Hashable, CaseIterable, CustomS
     case gzip
     /// Zstandard (RFC 8878), possibly several frames, including skippable frames.
     case zstd
-    /// bzip2: recognised, not supported.
+    /// bzip2: decoded, not encoded.
     case bzip2
-    /// xz: recognised, not supported.
+    /// xz: decoded, not encoded.
     case xz
     /// LZ4 frame format: recognised, not supported.
     case lz4
@@ -19,13 +20,16 @@ public enum CompressionFormat: String, Sendable, Hashable, CaseIterable, CustomS
     /// How many leading bytes `detect(prefix:)` needs to tell every format apart.
     public static let detectionPrefixLength = 6
 
-    /// Whether this module can decode and encode the format.
+    /// Whether this module can decode and encode the format (the methods an archive may use, CKA-CMP-001).
     public var isSupported: Bool {
         switch self {
         case .none, .gzip, .zstd: return true
         case .bzip2, .xz, .lz4: return false
         }
     }
+
+    /// Whether this module can decode the format: the supported ones, and bzip2 and xz.
+    public var isDecodable: Bool { self != .lz4 }
 
     /// The usual file name extension, without the dot (empty for `none`).
     public var fileExtension: String {

@@ -5,7 +5,7 @@ public struct DecodedStream {
     /// The format recognised by its magic bytes (`.none` for data that is not compressed).
     public let format: CompressionFormat
     /// The decompressed bytes. For `.none` this replays the peeked bytes and then reads (and seeks)
-    /// the original source directly; otherwise it is a `GzipDecodingSource` or `ZstdDecodingSource`.
+    /// the original source directly; otherwise a decoder (`DecompressingSource`).
     public let source: ByteSource
 
     /// The decoder, when the stream is compressed.
@@ -26,7 +26,7 @@ public struct DecodedStream {
 ///   - source: the possibly compressed stream, positioned at its start.
 ///   - limits: bounds on the decoder (window size, output size, expansion ratio); they apply to
 ///     compressed streams only, as uncompressed data cannot expand.
-/// - Throws: `CompressionError.unsupported` for bzip2, xz and lz4; read errors of `source`;
+/// - Throws: `CompressionError.unsupported` for lz4; read errors of `source`;
 ///   `CompressionError.library` if a decoder cannot be set up. Errors in the compressed data itself are
 ///   thrown later, by the returned source's `read` and `skip`.
 public func openDecompressed(_ source: ByteSource, limits: DecompressionLimits = .default) throws -> DecodedStream {
@@ -38,14 +38,17 @@ public func openDecompressed(_ source: ByteSource, limits: DecompressionLimits =
 
 extension CompressionFormat {
     /// Wraps `source` in a decoder for this format, without looking at the data.
-    /// - Returns: `source` itself for `.none`, otherwise a `GzipDecodingSource` or `ZstdDecodingSource`.
-    /// - Throws: `CompressionError.unsupported` for bzip2, xz and lz4.
+    /// - Returns: `source` itself for `.none`, otherwise a `GzipDecodingSource`, `ZstdDecodingSource` or (bzip2,
+    ///   xz) `CodecDecodingSource`.
+    /// - Throws: `CompressionError.unsupported` for lz4.
     public func makeDecoder(_ source: ByteSource, limits: DecompressionLimits = .default) throws -> ByteSource {
         switch self {
         case .none: return source
         case .gzip: return try GzipDecodingSource(source, limits: limits)
         case .zstd: return try ZstdDecodingSource(source, limits: limits)
-        case .bzip2, .xz, .lz4: throw CompressionError.unsupported(self)
+        case .bzip2: return try CodecDecodingSource.bzip2(source, limits: limits)
+        case .xz: return try CodecDecodingSource.xz(source, limits: limits)
+        case .lz4: throw CompressionError.unsupported(self)
         }
     }
 }

@@ -73,13 +73,34 @@ final class ListCommandTests: XCTestCase {
 
     func testUnsupportedCompressionIsRefusedClearly() throws {
         let dir = try TestTools.temporaryDirectory(self)
-        let url = dir.appendingPathComponent("a.tar.xz")
-        try Data([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00] + [UInt8](repeating: 0, count: 100)).write(to: url)
+        let url = dir.appendingPathComponent("a.tar.lz4")
+        try Data([0x04, 0x22, 0x4D, 0x18, 0x64, 0x40, 0xA7] + [UInt8](repeating: 0, count: 100)).write(to: url)
         let r = try TestTools.run([ckpt, "list", url.path])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderrText.contains("unsupported compression"), r.stderrText)
+        XCTAssertTrue(r.stderrText.contains("unsupported compression: lz4"), r.stderrText)
+        // bzip2 and xz are decoded: damaged streams are named as such.
+        try Data([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00] + [UInt8](repeating: 0, count: 100)).write(to: url)
+        let xz = try TestTools.run([ckpt, "list", url.path])
+        XCTAssertEqual(xz.status, 1)
+        XCTAssertTrue(xz.stderrText.contains("xz: corrupt data"), xz.stderrText)
         try Data("BZh9".utf8 + [UInt8](repeating: 0, count: 100)).write(to: url)
-        XCTAssertTrue(try TestTools.run([ckpt, "list", url.path]).stderrText.contains("bzip2"))
+        XCTAssertTrue(try TestTools.run([ckpt, "list", url.path]).stderrText.contains("bzip2: corrupt data"))
+    }
+
+    /// bzip2 and xz archives list as GNU tar lists them (`tar -tjf`, `tar -tJf`).
+    func testBzip2AndXzArchivesList() throws {
+        let dir = try TestTools.temporaryDirectory(self)
+        let tree = dir.appendingPathComponent("t")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("d"), withIntermediateDirectories: true)
+        try Data("hello\n".utf8).write(to: tree.appendingPathComponent("d/f"))
+        for (flag, name) in [("-j", "a.tar.bz2"), ("-J", "a.tar.xz")] {
+            let path = dir.appendingPathComponent(name).path
+            XCTAssertEqual(try TestTools.run(["/usr/bin/tar", "-c", flag, "-f", path, "-C", tree.path, "."]).status, 0)
+            let ours = try TestTools.run([ckpt, "list", path])
+            XCTAssertEqual(ours.status, 0, ours.stderrText)
+            let gnu = try TestTools.run(["/usr/bin/tar", "-t", flag, "-f", path])
+            XCTAssertEqual(ours.stdoutText, gnu.stdoutText, name)
+        }
     }
 
     func testBundledSampleLists() throws {

@@ -8,24 +8,12 @@ import XCTest
 /// every ID the validator can report defined by the specification; Spec/coverage.md current.
 final class TraceabilityTests: XCTestCase {
     /// The completed areas are the v2 format (V2, IDX, FRM, ALN), the v1 profiles (V1, POD, CRIO, CTRD), the tar
-    /// layer, compression and security (TAR, CMP, SEC). In those, only these requirements lack a breaking case, for a
-    /// reason stated here (the test fails when one becomes covered, so the list stays true):
-    /// - CKA-IDX-014 defines the span digest; a wrong span digest is reported as CKA-IDX-002 or CKA-IDX-004.
-    /// - CKA-V1-019 is the profile detection itself: every archive has a profile by it, so no archive breaks it (the
-    ///   validator names it only as a rule it ran; the writer reports it for a directory it cannot write as asked).
-    /// - CKA-POD-002 and CKA-CTRD-001 hold by definition under detection: an archive is Podman only when
-    ///   `io.container.manager` is `libpod`, and containerd only when it has `status.dump`. Only a profile forced
-    ///   with `--profile` breaks them, and the manifest has no way to force one (`v1-generic-containerd-without-status-dump`
-    ///   and `v1-ctrd-no-status-dump` show what detection makes of containerd's layout without `status.dump`).
-    /// - CKA-CMP-004 (v1 in bzip2 or xz, a warning) and CKA-CMP-005 (v2 in bzip2 or xz) need the validator to look
-    ///   inside a bzip2 or xz stream to tell v1 from v2; the Compression module decodes only gzip and zstd, so the
-    ///   validator reports CKA-CMP-001 for both (v2-cmp-bzip2, v2-cmp-xz), and `ckpt extract` could not extract an
-    ///   acceptable v1 bzip2 vector. They join with bzip2 and xz decoders (libbz2, liblzma).
-    /// - CKA-SEC-024 is permissive: names that differ only by Unicode normalisation or case are distinct and
-    ///   allowed, so no archive breaks it; its other half, duplicates after normalisation, is CKA-TAR-037
-    ///   (v1-hostile-duplicate-dot-slash, v2-hostile-duplicate).
-    static let knownGaps: Set<String> = ["CKA-IDX-014", "CKA-V1-019", "CKA-POD-002", "CKA-CTRD-001",
-                                         "CKA-CMP-004", "CKA-CMP-005", "CKA-SEC-024"]
+    /// layer, compression and security (TAR, CMP, SEC). Every V requirement in them has a breaking and a valid
+    /// case. (Requirements that no archive can break are not V: the span digest's definition CKA-IDX-014, checked
+    /// through CKA-IDX-002 and CKA-IDX-004; profile detection CKA-V1-019; the permissive CKA-SEC-024. Rules that
+    /// hold by definition under detection, CKA-POD-002 and CKA-CTRD-001, are broken by cases that force the
+    /// profile with `forceProfile`.)
+    static let knownGaps: Set<String> = []
 
     func traceability() throws -> Traceability {
         let (corpus, report) = try SharedVerification.result()
@@ -54,12 +42,13 @@ final class TraceabilityTests: XCTestCase {
         // Most v2 requirements have a case breaking only them.
         let v2 = t.rows.filter { $0.area == "V2" }
         XCTAssertGreaterThan(v2.filter { !$0.isolated.isEmpty }.count, 35)
-        // Every v1 requirement that an archive can break has a case breaking only it, except the SHOULD rules whose
+        // Every v1 requirement that an archive can break has a case breaking only it, except the rules whose
         // breach is itself a contradicting profile signal (CKA-V1-020): dump.log in Podman, a compressed CRI-O
-        // archive, Podman's names in CRI-O, and `deleted.files` in containerd (a Podman and CRI-O name).
+        // archive, Podman's names in CRI-O, `deleted.files` in containerd (a Podman and CRI-O name), and a Podman
+        // archive (profile forced) without io.container.manager = libpod, the annotation being a signal itself.
         let v1 = t.rows.filter { ["V1", "POD", "CRIO", "CTRD"].contains($0.area) && !$0.breaking.isEmpty }
         XCTAssertEqual(Set(v1.filter { $0.isolated.isEmpty }.map(\.requirement.id)),
-                       ["CKA-POD-006", "CKA-CRIO-002", "CKA-CRIO-005", "CKA-CTRD-003"])
+                       ["CKA-POD-002", "CKA-POD-006", "CKA-CRIO-002", "CKA-CRIO-005", "CKA-CTRD-003"])
         for row in v1 where row.isolated.isEmpty {
             XCTAssertTrue(row.breaking.allSatisfy { id in
                 Set(t.rows.filter { $0.breaking.contains(id) }.map(\.requirement.id)) == [row.requirement.id, "CKA-V1-020"]

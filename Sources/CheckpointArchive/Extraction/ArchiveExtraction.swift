@@ -25,6 +25,17 @@ public enum ArchiveExtraction {
     public static func decode(_ opened: OpenedArchive, into extractor: SafeExtractor, reflinkDescriptor: Int32?,
                               archiveDescriptor: Int32? = nil,
                               expectedIndexDigest: String? = nil) throws -> ExtractionSummary {
+        var compressionWarnings: [CheckpointError] = []
+        if opened.compression == .bzip2 || opened.compression == .xz {
+            // Podman's import reads bzip2 and xz, so a v1 archive in them is read (with a warning); v2 is refused.
+            if opened.format == .v2 {
+                let article = opened.compression == .xz ? "an" : "a"
+                throw CheckpointError("CKA-CMP-005", "\(article) \(opened.compression)-compressed v2 archive is refused: v2 "
+                                      + "allows only none, gzip and zstd", offset: 0)
+            }
+            compressionWarnings.append(CheckpointError("CKA-CMP-004", "\(opened.compression == .xz ? "an" : "a") \(opened.compression)-compressed v1 archive "
+                                                      + "(read, as Podman's import does; no engine writes it)", offset: 0))
+        }
         switch opened.format {
         case .v2:
             let decoder = V2Decoder(stream: opened.stream, expectedIndexDigest: expectedIndexDigest)
@@ -60,7 +71,7 @@ public enum ArchiveExtraction {
             try extractor.addFile("cka-header.json", contents: header.canonicalBytes)
             return ExtractionSummary(format: .v1, profile: summary.profile, compression: opened.compression,
                                      sections: summary.sections, indexDigest: nil,
-                                     warnings: summary.warnings + extractor.warnings)
+                                     warnings: compressionWarnings + summary.warnings + extractor.warnings)
         }
     }
 }

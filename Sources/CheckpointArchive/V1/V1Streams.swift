@@ -33,11 +33,16 @@ enum V1ErrorMapping {
     static func requirement(_ e: CompressionError) -> String {
         switch e {
         case .unsupported: return "CKA-CMP-001"
-        case let .corrupt(f, _, _): return f == .zstd ? "CKA-CMP-007" : "CKA-CMP-006"
+        case let .corrupt(f, _, _):
+            switch f {
+            case .zstd: return "CKA-CMP-007"
+            case .bzip2, .xz: return "CKA-CMP-014"
+            default: return "CKA-CMP-006"
+            }
         case .truncated: return "CKA-CMP-010"
         case .trailingGarbage: return "CKA-CMP-009"
         case .dictionaryRequired: return "CKA-CMP-008"
-        case .windowTooLarge, .outputLimitExceeded, .expansionRatioExceeded: return "CKA-SEC-020"
+        case .windowTooLarge, .memoryLimitExceeded, .outputLimitExceeded, .expansionRatioExceeded: return "CKA-SEC-020"
         case .library, .invalidLevel, .writeAfterFinish: return "IO"
         }
     }

@@ -60,7 +60,9 @@ public enum MalformedInput {
     }
 
     /// Records that the compression rules ran for an archive whose first bytes say `compression` (the detection
-    /// of CKA-CMP-002), and reports a refused method (bzip2, xz, lz4: CKA-CMP-001, 004 or 005).
+    /// of CKA-CMP-002), and reports a method not allowed: bzip2 or xz around v1 (tolerated, CKA-CMP-004) or v2
+    /// (CKA-CMP-005), lz4 or an undecodable bzip2 or xz start (CKA-CMP-001).
+    /// - Parameter format: the version found inside, nil when the stream could not be opened.
     public static func noteCompression(_ compression: CompressionFormat, format: CheckpointFormat? = nil,
                                        to collector: DiagnosticCollector) {
         collector.ran("CKA-CMP-001", "CKA-CMP-002", "CKA-CMP-010")
@@ -68,7 +70,20 @@ public enum MalformedInput {
         case .none: collector.ran("CKA-CMP-003")
         case .gzip: collector.ran("CKA-CMP-006", "CKA-CMP-009")
         case .zstd: collector.ran("CKA-CMP-007", "CKA-CMP-008", "CKA-CMP-009")
-        case .bzip2, .xz, .lz4: report(CompressionError.unsupported(compression), to: collector, format: format)
+        case .bzip2, .xz:
+            collector.ran("CKA-CMP-004", "CKA-CMP-005", "CKA-CMP-014")
+            if compression == .bzip2 { collector.ran("CKA-CMP-009") }
+            switch format {
+            case .v1?:
+                collector.report("CKA-CMP-004", "\(compression == .xz ? "an" : "a") \(compression)-compressed v1 archive: Podman's import reads it, but "
+                                 + "no engine writes it and other readers may not (use zstd or gzip)", offset: 0)
+            case .v2?:
+                collector.report("CKA-CMP-005", "\(compression == .xz ? "an" : "a") \(compression)-compressed v2 archive: v2 allows only none, gzip "
+                                 + "and zstd", offset: 0)
+            case nil:
+                report(CompressionError.unsupported(compression), to: collector)
+            }
+        case .lz4: report(CompressionError.unsupported(compression), to: collector, format: format)
         }
     }
 
@@ -136,11 +151,16 @@ public enum MalformedInput {
             case .v2?: return "CKA-CMP-005"
             case nil: return "CKA-CMP-001"
             }
-        case let .corrupt(f, _, _): return f == .zstd ? "CKA-CMP-007" : "CKA-CMP-006"
+        case let .corrupt(f, _, _):
+            switch f {
+            case .zstd: return "CKA-CMP-007"
+            case .bzip2, .xz: return "CKA-CMP-014"
+            default: return "CKA-CMP-006"
+            }
         case .truncated: return "CKA-CMP-010"
         case .trailingGarbage: return "CKA-CMP-009"
         case .dictionaryRequired: return "CKA-CMP-008"
-        case .windowTooLarge, .outputLimitExceeded, .expansionRatioExceeded: return "CKA-SEC-020"
+        case .windowTooLarge, .memoryLimitExceeded, .outputLimitExceeded, .expansionRatioExceeded: return "CKA-SEC-020"
         case .library, .invalidLevel, .writeAfterFinish: return nil
         }
     }
@@ -166,7 +186,7 @@ public enum MalformedInput {
     /// Whether the error is a decompression budget or window limit (CKA-SEC-019/020), not a defect of the data.
     static func isResourceLimit(_ e: CompressionError) -> Bool {
         switch e {
-        case .windowTooLarge, .outputLimitExceeded, .expansionRatioExceeded: return true
+        case .windowTooLarge, .memoryLimitExceeded, .outputLimitExceeded, .expansionRatioExceeded: return true
         default: return false
         }
     }

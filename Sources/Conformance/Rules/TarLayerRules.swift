@@ -62,7 +62,7 @@ public final class TarLayerRules: TarReaderObserver {
         let common = ["CKA-TAR-001", "CKA-TAR-004", "CKA-TAR-005", "CKA-TAR-008", "CKA-TAR-010", "CKA-TAR-011",
                       "CKA-TAR-012", "CKA-TAR-020", "CKA-TAR-021", "CKA-TAR-022", "CKA-TAR-023", "CKA-TAR-024",
                       "CKA-TAR-027", "CKA-TAR-034", "CKA-TAR-037", "CKA-TAR-038", "CKA-TAR-039", "CKA-TAR-040",
-                      "CKA-SEC-015", "CKA-SEC-024"]
+                      "CKA-SEC-015"]
         switch format {
         case .v1: return common + ["CKA-TAR-003", "CKA-TAR-006", "CKA-TAR-009", "CKA-TAR-013", "CKA-TAR-028",
                                    "CKA-TAR-030", "CKA-TAR-035"]

@@ -58,7 +58,7 @@ public final class V1Checker {
         }
         collector.ran("CKA-V1-001", "CKA-V1-002", "CKA-V1-003", "CKA-V1-005", "CKA-V1-006", "CKA-V1-007",
                       "CKA-V1-008", "CKA-V1-009", "CKA-V1-010", "CKA-V1-012", "CKA-V1-013", "CKA-V1-014",
-                      "CKA-V1-015", "CKA-V1-017", "CKA-V1-018", "CKA-V1-019", "CKA-SEC-010", "CKA-CMP-013")
+                      "CKA-V1-015", "CKA-V1-017", "CKA-V1-018", "CKA-SEC-010", "CKA-CMP-013")
         let summary: V1ReadSummary
         do {
             summary = try reader.read(decompressed: stream, compression: compression, into: sink)

@@ -60,6 +60,10 @@ enum LegacyContainerd {
 
     static var broken: [VectorCase] {
         [
+            .v1Changed("v1-ctrd-forced-no-status-dump", "The typical containerd checkpoint without status.dump, validated with --profile containerd: detection (CKA-V1-019) would make it generic, so only the forced profile holds it to CKA-CTRD-001 (containerd's restore fails reading status.dump)",
+                       breaks: ["CKA-CTRD-001"], base: V1Base.containerd, from: { K.containerd }, forceProfile: .containerd) {
+                $0.entries.remove("status.dump")
+            },
             .v1Changed("v1-containerd-engine-modes", "spec.dump and the CRIU images 0644, as containerd's os.Create leaves them (CKA-V1-009 asks for 0600)",
                        result: .acceptable, breaks: ["CKA-V1-009"], base: V1Base.containerd, from: { K.containerd }) { a in
                 for i in a.entries.indices where a.entries[i].header.path == "spec.dump"

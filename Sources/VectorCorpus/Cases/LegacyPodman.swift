@@ -19,9 +19,9 @@ enum LegacyPodman {
                 F.typical()
             },
             .v1("v1-podman-gzip", "The typical Podman export with --compress gzip (one gzip member around the whole tar stream; nested tars stay uncompressed)",
-                requirements: ["CKA-V1-019", "CKA-V1-020", "CKA-POD-002"]) { F.typical(.gzip) },
+                requirements: ["CKA-V1-019", "CKA-V1-020", "CKA-POD-002", "CKA-CMP-004", "CKA-CMP-014"]) { F.typical(.gzip) },
             .v1("v1-podman-zstd", "The typical Podman export with Podman's default --compress zstd",
-                requirements: ["CKA-V1-019", "CKA-V1-020", "CKA-POD-002"]) { F.typical(.zstd) },
+                requirements: ["CKA-V1-019", "CKA-V1-020", "CKA-POD-002", "CKA-CMP-004"]) { F.typical(.zstd) },
             .v1("v1-podman-minimal", "The least a Podman restore accepts: config.dump, spec.dump and checkpoint/ with a genuine inventory.img",
                 requirements: ["CKA-V1-001", "CKA-V1-002", "CKA-V1-003", "CKA-V1-010", "CKA-POD-002"]) {
                 V1TestArchive([.file("config.dump", F.config()), .file("spec.dump", F.spec()), .dir("checkpoint/", mode: 0o700),
@@ -74,6 +74,10 @@ enum LegacyPodman {
 
     static var broken: [VectorCase] {
         [
+            .v1Changed("v1-pod-forced-no-manager", "The typical Podman export whose spec.dump has no io.container.manager annotation, validated with --profile podman: detection (CKA-V1-019) would make it generic, so only the forced profile holds it to CKA-POD-002; the missing annotation is itself a signal of table 4.13 against Podman (CKA-V1-020)",
+                       breaks: ["CKA-POD-002", "CKA-V1-020"], base: V1Base.podman, from: { F.typical() }, forceProfile: .podman) {
+                $0.entries.update("spec.dump") { $0.data = Array(F.spec(annotations: "\"org.opencontainers.image.stopSignal\": \"15\"").utf8) }
+            },
             .v1Changed("v1-pod-devshm-name-without-dot-slash", "devshm-checkpoint.tar names a file 'sem.counter' instead of './sem.counter'",
                        breaks: ["CKA-POD-003"], base: "v1-podman-devshm",
                        from: devshm) {

@@ -62,6 +62,7 @@ public enum CorpusGenerator {
             case let .value(v)?: entry.expectIndexDigest = v
             case nil: break
             }
+            entry.forceProfile = c.forceProfile?.rawValue
             if c.result != .invalid {
                 guard let tree = made.tree else { throw VectorError("case \(c.id): a \(c.result) case needs a tree") }
                 if tree.count > inlineTreeLimit {

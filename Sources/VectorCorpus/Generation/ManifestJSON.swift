@@ -64,6 +64,7 @@ public enum ManifestJSON {
         ]
         if let d = c.indexDigest { members.append(("indexDigest", .string(d))) }
         if let d = c.expectIndexDigest { members.append(("expectIndexDigest", .string(d))) }
+        if let p = c.forceProfile { members.append(("forceProfile", .string(p))) }
         if let t = c.tree { members.append(("tree", .array(t.map(treeValue)))) }
         if let f = c.treeFile { members.append(("treeFile", .string(f))) }
         return .object(members)

@@ -1,3 +1,4 @@
+import Conformance
 /// The ids of the valid v1 cases that the invalid and acceptable ones start from.
 public enum V1Base {
     /// A typical Podman checkpoint as `podman container checkpoint --export --compress none` writes it.
@@ -27,17 +28,20 @@ extension VectorCase {
 
     /// An `invalid` (or, with `result: .acceptable`, an acceptable) v1 case: `mutate` applied to `start()`, which is
     /// the valid case `base`.
-    /// - Parameter requirements: exactly the IDs the validator reports for the archive.
+    /// - Parameters:
+    ///   - requirements: exactly the IDs the validator reports for the archive.
+    ///   - forceProfile: validate with this `--profile` instead of detecting the profile.
     public static func v1Changed(_ id: String, _ description: String, result: Result = .invalid,
                                  breaks requirements: [String], flags: [VectorFlag] = [], base: String,
                                  from start: @escaping () -> V1TestArchive, malformed: Bool = false,
+                                 forceProfile: ValidatorOptions.ProfileChoice? = nil,
                                  _ mutate: @escaping (inout V1TestArchive) -> Void) -> VectorCase {
         var archive = start()
         mutate(&archive)
         return VectorCase(id: id, description: description, result: result, requirements: requirements,
                           flags: Array(Set(flags + [.legacyProfile])).sorted(), format: .v1,
                           profile: Profile(rawValue: archive.profile.rawValue) ?? .generic, base: base,
-                          malformed: malformed) {
+                          malformed: malformed, forceProfile: forceProfile) {
             var a = start()
             mutate(&a)
             return VectorArchive(bytes: try a.build(), tree: result == .invalid ? nil : ExpectedTree.v1(a))

@@ -1,3 +1,5 @@
+import Conformance
+
 /// The archive bytes of one case and, for `valid` and `acceptable` cases, the unpacked directory a decoder
 /// must produce from them.
 public struct VectorArchive {
@@ -66,12 +68,16 @@ public struct VectorCase {
     public var malformed: Bool
     /// Validate (and extract) with `--expect-index-digest`.
     public var indexPin: IndexPin?
+    /// Validate with `--profile` set to this value instead of detecting the profile (CKA-V1-019): the case holds
+    /// an archive to a profile's rules that detection would not apply (table 7.4 `forceProfile`).
+    public var forceProfile: ValidatorOptions.ProfileChoice?
     /// Makes the archive; called by the generator and again by the verifier, so it must be deterministic.
     public var make: () throws -> VectorArchive
 
     public init(id: String, description: String, result: Result, requirements: [String], flags: [VectorFlag] = [],
                 format: Format = .v2, profile: Profile = .podman, base: String? = nil, framed: Bool = false,
-                malformed: Bool = false, indexPin: IndexPin? = nil, make: @escaping () throws -> VectorArchive) {
+                malformed: Bool = false, indexPin: IndexPin? = nil, forceProfile: ValidatorOptions.ProfileChoice? = nil,
+                make: @escaping () throws -> VectorArchive) {
         self.id = id
         self.description = description
         self.result = result
@@ -83,6 +89,7 @@ public struct VectorCase {
         self.framed = framed
         self.malformed = malformed
         self.indexPin = indexPin
+        self.forceProfile = forceProfile
         self.make = make
     }
 }

@@ -87,6 +87,8 @@ public struct ManifestCase: Codable, Equatable, Sendable {
     public var streamSha256: String?
     public var indexDigest: String?
     public var expectIndexDigest: String?
+    /// The value to pass as `--profile` (`v2`, `podman`, `crio`, `containerd`) instead of detecting the profile.
+    public var forceProfile: String?
     public var tree: [TreeEntry]?
     /// A JSON file (relative to `Vectors/`) holding the tree, for large trees.
     public var treeFile: String?

@@ -97,6 +97,13 @@ public enum CorpusVerifier {
     static func validate(_ v: GeneratedVector, path: String, into outcome: inout CaseOutcome) {
         var options = ValidatorOptions()
         options.expectedIndexDigest = v.entry.expectIndexDigest
+        if let forced = v.entry.forceProfile {
+            guard let choice = ValidatorOptions.ProfileChoice(rawValue: forced) else {
+                outcome.problems.append("forceProfile \(forced) is not a --profile value")
+                return
+            }
+            options.profile = choice
+        }
         let source: FileSource
         do { source = try FileSource(path: path) } catch {
             outcome.problems.append("cannot open \(path): \(error)")
