@@ -40,12 +40,15 @@ public enum ArchiveExtraction {
         case .v2:
             let decoder = V2Decoder(stream: opened.stream, expectedIndexDigest: expectedIndexDigest)
             decoder.reflinkDescriptor = reflinkDescriptor
+            decoder.budget = extractor.options.memory
             let result = try decoder.decode(into: extractor)
             if let archiveDescriptor {
                 try FramedLocatorCheck.verify(descriptor: archiveDescriptor, compression: opened.compression,
                                               result: result)
             }
-            if let index = try? ArchiveIndexFile(result) { try extractor.addFile("cka-index.json", contents: index.bytes) }
+            // The index as it parses (canonical JSON, vendor members left out), written as it is read back.
+            try extractor.addFile("cka-index.json", size: try result.index.canonicalLength(),
+                                  data: result.index.canonicalSource())
             return ExtractionSummary(format: .v2, profile: result.header.profile, compression: opened.compression,
                                      sections: result.header.sections, indexDigest: result.indexDigest,
                                      warnings: extractor.warnings)
@@ -55,8 +58,13 @@ public enum ArchiveExtraction {
             }
             var options = V1ReaderOptions()
             options.reflinkDescriptor = reflinkDescriptor
+            // The names the reader tracks go to a temporary file beyond the budget, as the extractor's do.
+            options.nameTableMemory = extractor.options.memory.nameTableBytes
             let summary = try V1Reader(options: options).read(decompressed: opened.stream,
                                                                compression: opened.compression, into: extractor)
+            if let io = summary.temporaryFileError {
+                throw CheckpointError("IO", "the decoder's temporary name table: \(io)")
+            }
             if let refusal = summary.refusals.first { throw refusal }
             let header = ArchiveHeader(profile: summary.profile, compression: opened.compression, framed: false,
                                        alignment: 0, creator: "ckpt", sections: summary.sections)
@@ -66,10 +74,4 @@ public enum ArchiveExtraction {
                                      warnings: compressionWarnings + summary.warnings + extractor.warnings)
         }
     }
-}
-
-/// The index content to keep in the unpacked directory (it lets `ckpt` and people compare digests later).
-struct ArchiveIndexFile {
-    let bytes: [UInt8]
-    init(_ result: V2DecodeResult) throws { bytes = result.index.canonicalBytes }
 }

@@ -12,9 +12,9 @@ extension ExtractionTree {
     func attributes(_ header: TarHeader, policy: EntryPolicy, entry: String) throws -> ObjectAttributes {
         var mode = UInt32(truncatingIfNeeded: header.mode) & 0o7777
         if !policy.specialModeBits, mode & 0o7000 != 0 {
-            warnings.append(CheckpointError("CKA-SEC-007",
-                                            "setuid, setgid and sticky bits cleared (mode \(String(mode, radix: 8)))",
-                                            entry: entry, offset: header.headerOffset))
+            warn(CheckpointError("CKA-SEC-007",
+                                 "setuid, setgid and sticky bits cleared (mode \(String(mode, radix: 8)))",
+                                 entry: entry, offset: header.headerOffset))
             mode &= 0o777
         }
         var owner: (uid: UInt32, gid: UInt32)?
@@ -29,14 +29,14 @@ extension ExtractionTree {
         if policy.xattrs {
             for x in header.xattrs {
                 if x.name.hasPrefix("trusted.") {
-                    warnings.append(CheckpointError("CKA-SEC-008", "xattr '\(x.name)' not applied",
-                                                    entry: entry, offset: header.headerOffset))
+                    warn(CheckpointError("CKA-SEC-008", "xattr '\(x.name)' not applied",
+                                         entry: entry, offset: header.headerOffset))
                 } else if x.name == "security.selinux", !options.applySELinuxLabels {
-                    warnings.append(CheckpointError("CKA-SEC-008", "xattr 'security.selinux' not applied",
-                                                    entry: entry, offset: header.headerOffset))
+                    warn(CheckpointError("CKA-SEC-008", "xattr 'security.selinux' not applied",
+                                         entry: entry, offset: header.headerOffset))
                 } else if x.name.isEmpty || x.name.utf8.contains(0) {
-                    warnings.append(CheckpointError("CKA-SEC-008", "xattr with an invalid name not applied",
-                                                    entry: entry, offset: header.headerOffset))
+                    warn(CheckpointError("CKA-SEC-008", "xattr with an invalid name not applied",
+                                         entry: entry, offset: header.headerOffset))
                 } else {
                     xattrs.append(x)
                 }
@@ -56,8 +56,8 @@ extension ExtractionTree {
         if options.strictXattrs {
             throw CheckpointError.extractionIO("setxattr '\(x.name)'", code, entry: entry, offset: offset)
         }
-        warnings.append(CheckpointError("IO", "xattr '\(x.name)' not applied: \(String(cString: strerror(code)))",
-                                        entry: entry, offset: offset))
+        warn(CheckpointError("IO", "xattr '\(x.name)' not applied: \(String(cString: strerror(code)))",
+                             entry: entry, offset: offset))
     }
 
     /// Ownership, then xattrs, then mode, then times, on an open descriptor (regular files).

@@ -51,21 +51,21 @@ final class ExtractionTree {
     let root: OwnedDescriptor
     let options: SafeExtractor.Options
     var statistics = SafeExtractor.Statistics()
-    var warnings: [CheckpointError] = []
+    /// Things deliberately not restored, the first `warningLimit` of them, then one summary per requirement.
+    var warnings: [CheckpointError] {
+        listedWarnings + omittedWarnings.keys.sorted().map {
+            CheckpointError($0, "\(omittedWarnings[$0]!) more warnings like these, not listed")
+        }
+    }
+    private var listedWarnings: [CheckpointError] = []
+    private var omittedWarnings: [String: Int] = [:]
+    /// Warnings listed one by one (an archive may earn one per entry).
+    static let warningLimit = 1000
     /// Called with the components of each directory created because a deeper entry needed it.
     var onImplicitDirectory: (([[UInt8]]) -> Void)?
 
     /// Directories whose mode and times are applied once their children are written.
-    private struct Deferred {
-        var components: [[UInt8]]
-        var mode: UInt32
-        var mtime: TarTime
-        var atime: TarTime?
-        var entry: String
-        var offset: Int64?
-    }
-    private var deferred: [Deferred] = []
-    private var deferredIndex: [[UInt8]: Int] = [:]
+    private let deferred: DeferredDirectories
 
     static let chunkSize = 1 << 20
     /// `UTIME_OMIT` (a macro Swift does not import): leave that time unchanged.
@@ -75,7 +75,20 @@ final class ExtractionTree {
     init(root: OwnedDescriptor, options: SafeExtractor.Options) {
         self.root = root
         self.options = options
+        deferred = DeferredDirectories(budget: options.memory)
     }
+
+    /// Records a warning (listed while fewer than `warningLimit` are, else counted).
+    func warn(_ warning: CheckpointError) {
+        if listedWarnings.count < Self.warningLimit {
+            listedWarnings.append(warning)
+        } else {
+            omittedWarnings[warning.requirement, default: 0] += 1
+        }
+    }
+
+    /// Why the temporary file of the deferred directories failed, if it did.
+    var deferredIOError: String? { deferred.ioError }
 
     // MARK: - Resolution
 
@@ -217,12 +230,15 @@ final class ExtractionTree {
             throw CheckpointError.extractionIO("mkdirat", code, entry: entry, offset: offset)
         }
         statistics.directories += 1
-        try updateDirectory(dir, name, components: components, attributes: attributes, entry: entry, offset: offset)
+        try updateDirectory(dir, name, components: components, attributes: attributes, entry: entry, offset: offset,
+                            new: true)
     }
 
-    /// Applies ownership and xattrs to an existing directory now, and defers its mode and times.
+    /// Applies ownership and xattrs to an existing directory now, and defers its mode and times (the newest
+    /// metadata wins when a directory is updated more than once).
+    /// - Parameter new: the directory was just created (so it has no deferred metadata yet).
     func updateDirectory(_ dir: Int32, _ name: [UInt8], components: [[UInt8]], attributes: ObjectAttributes,
-                         entry: String, offset: Int64?) throws {
+                         entry: String, offset: Int64?, new: Bool = false) throws {
         let fd = withCName(name) { openat(dir, $0, Self.walkFlags) }
         guard fd >= 0 else { throw CheckpointError.extractionIO("openat", csys_errno(), entry: entry, offset: offset) }
         let d = OwnedDescriptor(fd)
@@ -234,15 +250,9 @@ final class ExtractionTree {
         try applyOnDescriptor(d.fd, ObjectAttributes(mode: attributes.mode, owner: nil, xattrs: attributes.xattrs,
                                                      mtime: attributes.mtime, atime: attributes.atime),
                               modeAndTimes: false, entry: entry, offset: offset)
-        let item = Deferred(components: components, mode: attributes.mode, mtime: attributes.mtime,
-                            atime: attributes.atime, entry: entry, offset: offset)
-        let key = ExtractionName.key(components)
-        if let i = deferredIndex[key] {
-            deferred[i] = item
-        } else {
-            deferredIndex[key] = deferred.count
-            deferred.append(item)
-        }
+        if !new { deferred.mayRepeat = true }
+        deferred.append(DeferredDirectories.Item(components: components, mode: attributes.mode, mtime: attributes.mtime,
+                                                 atime: attributes.atime, entry: entry, offset: offset))
     }
 
     func createSymlink(_ dir: Int32, _ name: [UInt8], target: [UInt8], attributes: ObjectAttributes, entry: String,
@@ -301,12 +311,11 @@ final class ExtractionTree {
     /// Applies the deferred modes and times of directories, deepest first, so that writing children never
     /// changes a directory's mtime afterwards and a read-only directory could still be filled.
     func applyDeferred() throws {
-        let order = deferred.indices.sorted {
-            deferred[$0].components.count != deferred[$1].components.count
-                ? deferred[$0].components.count > deferred[$1].components.count : $0 < $1
+        func lost(_ io: String) -> CheckpointError {
+            CheckpointError("IO", "the directories' deferred metadata: \(io)")
         }
-        for i in order {
-            let d = deferred[i]
+        if let io = deferred.ioError { throw lost(io) }
+        try deferred.forEachDeepestFirst { d in
             guard let dir = try openDirectory(d.components, create: false, entry: d.entry, offset: d.offset) else {
                 throw CheckpointError.extractionIO("openat", ENOENT, entry: d.entry, offset: d.offset)
             }
@@ -315,8 +324,8 @@ final class ExtractionTree {
                                   modeAndTimes: true, entry: d.entry, offset: d.offset)
             if options.fsync { _ = Glibc.fsync(dir.fd) }
         }
+        if let io = deferred.ioError { throw lost(io) }
         deferred.removeAll()
-        deferredIndex.removeAll()
     }
 
     /// Reads and discards `count` bytes of `data`.

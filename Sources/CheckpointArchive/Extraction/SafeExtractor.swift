@@ -23,60 +23,6 @@ import Glibc
 /// (CKA-SEC-007) or a device node when `allowDeviceNodes` is off (CKA-SEC-009). The first refusal aborts the
 /// extraction.
 public final class SafeExtractor: UnpackedEntrySink {
-    /// What the extractor may restore.
-    public struct Options: Sendable, Equatable {
-        /// Set numeric ownership in rootfs, devshm and volume sections (needs privilege); otherwise every
-        /// object belongs to the extracting user (CKA-SEC-007).
-        public var restoreOwnership: Bool
-        /// Create character and block devices in rootfs, devshm and volume sections (CKA-SEC-009: only when
-        /// the destination is a container root file system, /dev/shm or a volume). FIFOs need no privilege
-        /// and are created in those sections whatever this says.
-        public var allowDeviceNodes: Bool
-        /// Share or copy file contents in the kernel when the decoder offers a `ReflinkSource` (CKA-ALN-006).
-        public var useReflink: Bool
-        /// Apply `security.selinux` (CKA-SEC-008: only when the engine relabels afterwards anyway).
-        public var applySELinuxLabels: Bool
-        /// Fail when an xattr cannot be set; otherwise it is skipped and listed in `warnings`
-        /// (unprivileged `security.*`, `user.*` on a symbolic link, file systems without xattrs).
-        public var strictXattrs: Bool
-        /// `fsync` files and directories before the final rename.
-        public var fsync: Bool
-        /// Permission bits of the destination directory itself (the staging directory is created 0700).
-        public var rootMode: UInt32
-
-        public init(restoreOwnership: Bool = false, allowDeviceNodes: Bool = false, useReflink: Bool = true,
-                    applySELinuxLabels: Bool = false, strictXattrs: Bool = false, fsync: Bool = false,
-                    rootMode: UInt32 = 0o700) {
-            self.restoreOwnership = restoreOwnership
-            self.allowDeviceNodes = allowDeviceNodes
-            self.useReflink = useReflink
-            self.applySELinuxLabels = applySELinuxLabels
-            self.strictXattrs = strictXattrs
-            self.fsync = fsync
-            self.rootMode = rootMode
-        }
-
-        /// Ownership restored when running as root; device nodes stay refused (an unpacked directory is not a
-        /// container root file system, CKA-SEC-009).
-        public static var forCurrentUser: Options { Options(restoreOwnership: geteuid() == 0) }
-    }
-
-    /// What the extraction did.
-    public struct Statistics: Sendable, Equatable {
-        public var files = 0
-        public var directories = 0
-        public var symlinks = 0
-        public var hardLinks = 0
-        public var specialFiles = 0
-        /// Bytes written from the entries' data.
-        public var bytesWritten: Int64 = 0
-        /// Bytes shared with `FICLONERANGE`.
-        public var bytesCloned: Int64 = 0
-        /// Bytes copied with `copy_file_range`.
-        public var bytesCopiedInKernel: Int64 = 0
-        public init() {}
-    }
-
     private enum State { case open, committed, aborted }
 
     /// Files at the top of the unpacked directory, outside every section (part 9).
@@ -96,19 +42,24 @@ public final class SafeExtractor: UnpackedEntrySink {
     private var finalStatistics = Statistics()
     private var finalWarnings: [CheckpointError] = []
 
-    /// Names given by an entry (normalised, as bytes): a second non-directory entry with one is a duplicate.
-    private var named: Set<[UInt8]> = []
-    /// Regular files created per normalised name, with their section, for hard links (CKA-SEC-005).
-    private var regularFiles: [[UInt8]: Section] = [:]
-    /// Directories created because an entry needed them, in creation order, minus those named later.
-    private var implicit: [[UInt8]] = []
-    private var implicitSet: Set<[UInt8]> = []
+    /// Normalised names (fingerprints, memory then disk): `named` when an entry gave it (a second
+    /// non-directory entry with it is a duplicate), `regular` when it is a regular file or a hard link to one
+    /// (a hard-link target, CKA-SEC-005). Hard links stay inside their section, so a regular file is in the
+    /// section whose directory holds it.
+    private let names: NameTable
+    private static let named: UInt8 = 1
+    private static let regular: UInt8 = 2
+    /// Directories created because an entry needed them (their keys), in creation order; those named later
+    /// are left out when listed.
+    private let implicit: RecordSpool
 
     /// Creates the staging directory for `destination`, which must not exist.
     /// - Throws: CKA-SEC-001 when the destination exists (as anything, a dangling symbolic link included).
     public init(destination: String, options: Options = Options()) throws {
         self.destination = destination
         self.options = options
+        names = options.memory.makeNameTable()
+        implicit = options.memory.makeSpool()
         var path = Array(destination.utf8)
         while path.count > 1, path.last == 0x2F { path.removeLast() }
         let slash = path.lastIndex(of: 0x2F)
@@ -161,8 +112,7 @@ public final class SafeExtractor: UnpackedEntrySink {
         let t = ExtractionTree(root: OwnedDescriptor(rfd), options: options)
         tree = t
         t.onImplicitDirectory = { [unowned self] components in
-            let key = ExtractionName.key(components)
-            if implicitSet.insert(key).inserted { implicit.append(key) }
+            implicit.append { $0.data(ExtractionName.key(components)) }
         }
     }
 
@@ -180,7 +130,13 @@ public final class SafeExtractor: UnpackedEntrySink {
     /// (mode 0755), in creation order; a directory named by a later entry is no longer listed. A v1 decoder
     /// lists those below `rootfs/tree/` in `rootfs/implied.dirs` (CKA-DIR-004).
     public var implicitDirectories: [String] {
-        implicit.filter { implicitSet.contains($0) }.map { String(decoding: $0 + [0x2F], as: UTF8.self) }
+        var out: [String] = []
+        let reader = implicit.makeReader()
+        while var r = reader.next() {
+            let key = r.data()
+            if (names[NameTable.key(key)] ?? 0) & Self.named == 0 { out.append(String(decoding: key + [0x2F], as: UTF8.self)) }
+        }
+        return out
     }
 
     // MARK: - Entries
@@ -189,6 +145,7 @@ public final class SafeExtractor: UnpackedEntrySink {
         let tree = try openTree(entry: header.path, offset: header.headerOffset)
         do {
             try add(header, section: section, data: data, reflink: reflink, tree: tree)
+            try checkBookkeeping(entry: header.path, offset: header.headerOffset)
         } catch {
             abort()
             throw error
@@ -199,17 +156,24 @@ public final class SafeExtractor: UnpackedEntrySink {
     /// synthesises such as `rootfs/implied.dirs`), creating missing parent directories.
     public func addFile(_ path: String, contents: [UInt8], mode: UInt32 = 0o644,
                         mtime: TarTime = TarTime(seconds: 0)) throws {
+        try addFile(path, size: Int64(contents.count), data: MemorySource(contents), mode: mode, mtime: mtime)
+    }
+
+    /// Writes a regular file that belongs to no section from `size` bytes of `data` (`cka-index.json`, which
+    /// may be large), creating missing parent directories.
+    public func addFile(_ path: String, size: Int64, data: ByteSource, mode: UInt32 = 0o644,
+                        mtime: TarTime = TarTime(seconds: 0)) throws {
         let tree = try openTree(entry: path, offset: nil)
         do {
             let name = try ExtractionName.parse(Array(path.utf8), entry: path, offset: nil)
-            let h = TarHeader(path: path, type: .regular, size: Int64(contents.count), mode: Int64(mode), mtime: mtime)
+            let h = TarHeader(path: path, type: .regular, size: size, mode: Int64(mode), mtime: mtime)
             let attributes = try tree.attributes(h, policy: .plainFiles, entry: path)
             guard let dir = try tree.openDirectory(name.components.dropLast(), create: true, entry: path,
                                                    offset: nil) else { return }
             try claim(name, entry: path, offset: nil)
-            try tree.createRegularFile(dir.fd, name.components.last!, size: Int64(contents.count),
-                                       attributes: attributes, data: MemorySource(contents), reflink: nil,
-                                       entry: path, offset: nil)
+            try tree.createRegularFile(dir.fd, name.components.last!, size: size, attributes: attributes, data: data,
+                                       reflink: nil, entry: path, offset: nil)
+            try checkBookkeeping(entry: path, offset: nil)
         } catch {
             abort()
             throw error
@@ -226,8 +190,16 @@ public final class SafeExtractor: UnpackedEntrySink {
 
     /// Records an entry's name; a second entry with the same name is a duplicate (CKA-TAR-037).
     private func claim(_ name: ExtractionName, entry: String, offset: Int64?) throws {
-        guard named.insert(name.key).inserted else {
+        let before = names.insert(NameTable.key(name.key), flags: Self.named)
+        guard (before ?? 0) & Self.named == 0 else {
             throw CheckpointError("CKA-TAR-037", "a second entry with the same name", entry: entry, offset: offset)
+        }
+    }
+
+    /// The bookkeeping's temporary files failed: what was recorded is lost, so nothing more can be checked.
+    private func checkBookkeeping(entry: String, offset: Int64?) throws {
+        if let io = names.ioError ?? implicit.ioError ?? tree?.deferredIOError {
+            throw CheckpointError("IO", "the extractor's temporary records: \(io)", entry: entry, offset: offset)
         }
     }
 
@@ -314,8 +286,7 @@ public final class SafeExtractor: UnpackedEntrySink {
                 }
                 // A directory named again (or first created as a parent) keeps its contents and takes the
                 // latest entry's metadata; decoders report duplicate names themselves (CKA-TAR-037).
-                named.insert(key)
-                implicitSet.remove(key)
+                names.insert(NameTable.key(key), flags: Self.named)
                 try tree.updateDirectory(dir.fd, last, components: name.components, attributes: attributes,
                                          entry: entry, offset: offset)
             } else {
@@ -334,7 +305,9 @@ public final class SafeExtractor: UnpackedEntrySink {
         case .hardLink:
             let target = try ExtractionName.parse(header.linkBytes, entry: entry, offset: offset,
                                                   requirement: "CKA-SEC-005")
-            guard regularFiles[target.key] == section, !target.endsWithSlash else {
+            let isRegular = (names[NameTable.key(target.key)] ?? 0) & Self.regular != 0
+            guard isRegular, target.components.starts(with: ExtractionName.sectionComponents(section)),
+                  !target.endsWithSlash else {
                 throw CheckpointError("CKA-SEC-005", "hard link target '\(header.linkName)' is not a regular file extracted earlier in the same section",
                                       entry: entry, offset: offset)
             }
@@ -345,61 +318,14 @@ public final class SafeExtractor: UnpackedEntrySink {
             }
             try tree.createHardLink(from: sourceDir.fd, target.components.last!, to: dir.fd, last, entry: entry,
                                     offset: offset)
-            regularFiles[key] = section
+            names.insert(NameTable.key(key), flags: Self.regular)
         case .characterDevice, .blockDevice, .fifo:
             try tree.createSpecial(dir.fd, last, type: type, major: header.devMajor, minor: header.devMinor,
                                    attributes: attributes, entry: entry, offset: offset)
         default:
             try tree.createRegularFile(dir.fd, last, size: header.size, attributes: attributes, data: data,
                                        reflink: reflink, entry: entry, offset: offset)
-            regularFiles[key] = section
-        }
-    }
-
-    /// Table 5.4 for symbolic links (CKA-V2-040), and a non-empty target without NUL (CKA-TAR-039, CKA-TAR-029).
-    private func checkSymlink(_ header: TarHeader, name: ExtractionName, section: Section, entry: String,
-                              offset: Int64?) throws {
-        let target = header.linkBytes
-        if target.isEmpty {
-            throw CheckpointError("CKA-TAR-039", "empty symbolic link target", entry: entry, offset: offset)
-        }
-        if target.contains(0) {
-            throw CheckpointError("CKA-TAR-029", "symbolic link target contains a NUL byte", entry: entry,
-                                  offset: offset)
-        }
-        switch section.policy.symlinks {
-        case .anyTarget:
-            return
-        case .none:
-            throw CheckpointError("CKA-V2-040", "symbolic links are not allowed in the \(section.kind.rawValue) section",
-                                  entry: entry, offset: offset)
-        case .checkpointParent:
-            // Table 5.4 and CKA-V2-026: `checkpoint/parent -> ../pre-checkpoint` only (none in pre-checkpoint).
-            guard name.components == [Array("checkpoint".utf8), Array("parent".utf8)],
-                  target == Array("../pre-checkpoint".utf8) else {
-                throw CheckpointError("CKA-V2-040", "the only symbolic link allowed here is 'checkpoint/parent' -> '../pre-checkpoint'",
-                                      entry: entry, offset: offset)
-            }
-        case .relativeInside:
-            // Resolve lexically from the link's directory; the result must stay inside the section directory.
-            let sectionDir = ExtractionName.sectionComponents(section)
-            guard target.first != 0x2F else {
-                throw CheckpointError("CKA-V2-040", "absolute symbolic link target in the \(section.kind.rawValue) section",
-                                      entry: entry, offset: offset)
-            }
-            var resolved = Array(name.components.dropLast())
-            for part in target.split(separator: 0x2F) {
-                if part.elementsEqual([0x2E]) { continue }
-                if part.elementsEqual([0x2E, 0x2E]) {
-                    guard resolved.count > sectionDir.count else {
-                        throw CheckpointError("CKA-V2-040", "symbolic link target leaves '\(section.directory)'",
-                                              entry: entry, offset: offset)
-                    }
-                    resolved.removeLast()
-                } else {
-                    resolved.append(Array(part))
-                }
-            }
+            names.insert(NameTable.key(key), flags: Self.regular)
         }
     }
 

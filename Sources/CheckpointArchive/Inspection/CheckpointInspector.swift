@@ -24,33 +24,36 @@ public struct InspectionReport: Sendable {
 
 /// Reads an archive once and builds an `InspectionReport` (v2 digests are verified on the way).
 public enum CheckpointInspector {
-    public static func inspect(_ opened: OpenedArchive) throws -> InspectionReport {
-        let sink = InspectionSink()
+    /// - Parameter budget: memory for the v2 decoder's per-entry records before they go to temporary files.
+    public static func inspect(_ opened: OpenedArchive,
+                               budget: MemoryBudget = MemoryBudget()) throws -> InspectionReport {
+        let sink = InspectionSink(budget: budget)
         var report = InspectionReport(format: opened.format, profile: .generic, compression: opened.compression,
                                       framed: false, alignment: 0, sections: [])
         switch opened.format {
         case .v2:
-            let result = try V2Decoder(stream: opened.stream).decode(into: sink)
+            let decoder = V2Decoder(stream: opened.stream)
+            decoder.budget = budget
+            let result = try decoder.decode(into: sink)
             report.profile = result.header.profile
             report.framed = result.header.framed
             report.alignment = result.header.alignment
             report.indexDigest = result.indexDigest
         case .v1:
-            let summary = try V1Reader().read(decompressed: opened.stream, compression: opened.compression, into: sink)
+            var options = V1ReaderOptions()
+            options.nameTableMemory = budget.nameTableBytes
+            let summary = try V1Reader(options: options).read(decompressed: opened.stream,
+                                                               compression: opened.compression, into: sink)
             report.profile = summary.profile
         }
         report.sections = sink.sections
-        let json: ([UInt8]?) -> [String: Any]? = { bytes in
-            bytes.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        if let config = sink.config {
+            report.containerName = config["name"]
+            report.containerID = config["id"]
+            report.image = config["rootfsImageName"] ?? config["rootfsImageRef"] ?? config["rootfsImage"]
+            report.runtime = config["runtime"] ?? config["ociRuntime"]
         }
-        if let config = json(sink.kept["metadata/config.dump"]) {
-            report.containerName = config["name"] as? String
-            report.containerID = config["id"] as? String
-            report.image = (config["rootfsImageName"] as? String) ?? (config["rootfsImageRef"] as? String)
-                ?? (config["rootfsImage"] as? String)
-            report.runtime = config["runtime"] as? String ?? config["ociRuntime"] as? String
-        }
-        if let spec = json(sink.kept["metadata/spec.dump"]), let annotations = spec["annotations"] as? [String: String] {
+        if let annotations = sink.annotations {
             report.engine = annotations["io.container.manager"]
             report.image = report.image ?? annotations["io.kubernetes.cri-o.ImageName"]
                 ?? annotations["io.kubernetes.cri.image-name"]

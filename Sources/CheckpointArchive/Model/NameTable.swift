@@ -45,7 +45,7 @@ public final class NameTable {
     ///   - temporaryDirectory: where the file goes when it does; nil for `$TMPDIR` or `/tmp`.
     public init(memoryLimit: Int = 8 << 20, temporaryDirectory: String? = nil) {
         self.memoryLimit = max(memoryLimit, 16 << 10)
-        self.temporaryDirectory = temporaryDirectory ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        self.temporaryDirectory = TemporaryFile.directory(temporaryDirectory)
         capacity = 1024
         slots = .allocate(capacity: 2 * capacity)
         slots.initialize(repeating: 0, count: 2 * capacity)
@@ -137,10 +137,9 @@ public final class NameTable {
 
     /// Moves the slots to a temporary file sized for twice their number; false when the file cannot be made.
     private func spill() -> Bool {
-        var template = Array("\(temporaryDirectory)/ckpt-names-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { return false }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        guard case let .success(fd) = TemporaryFile.openUnlinked(in: temporaryDirectory, prefix: "ckpt-names") else {
+            return false
+        }
         file = fd
         var b = 1
         while b * Self.slotsPerPage < 4 * count { b *= 2 }

@@ -64,39 +64,21 @@ public struct ArchiveIndex: Equatable, Sendable {
         return out
     }
 
-    /// The canonical index up to the opening bracket of the `files` array.
+    /// The canonical index up to the opening bracket of the `files` array (`CanonicalIndexPieces`).
     static func canonicalPrefix(header: Span, sections: [SectionRecord]) -> [UInt8] {
-        var json = CanonicalJSON()
-        json.object { m in
-            m.string("format", "checkpoint-archive-index")
-            m.int("version", 2)
-            m.object("header") { o in
-                o.string("path", "cka-header.json")
-                o.int("start", header.start)
-                o.int("end", header.end)
-                o.string("sha256", header.sha256)
-            }
-            m.array("sections", sections) { s, o in
-                o.string("kind", s.section.kind.rawValue)
-                if let name = s.section.name { o.string("name", name) }
-                o.bool("critical", s.section.critical)
-                o.string("path", s.section.directory)
-                o.int("start", s.span.start)
-                o.int("end", s.span.end)
-                if let c = s.compressedStart { o.int("compressedStart", c) }
-                o.int("entries", Int64(s.entries))
-                o.string("sha256", s.span.sha256)
-            }
+        var out: [UInt8] = []
+        for k in 0...3 { out += CanonicalIndexPieces.opening(k, header: header) }
+        for (i, s) in sections.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            CanonicalIndexPieces.section(s, into: &out)
         }
-        var out = json.bytes
-        out.removeLast()  // the closing brace: the object goes on with `files`
-        out.append(contentsOf: #","files":["#.utf8)
-        return out
+        return out + CanonicalIndexPieces.arrayEnd + CanonicalIndexPieces.opening(4)
     }
 
     /// The canonical index after the last file record: the end of `files`, `indexOffset`, the line feed.
     static func canonicalSuffix(indexOffset: Int64) -> [UInt8] {
-        Array(#"],"indexOffset":""#.utf8) + Array(hex16(indexOffset).utf8) + Array(#""}"#.utf8) + [0x0A]
+        CanonicalIndexPieces.arrayEnd + CanonicalIndexPieces.opening(5, indexOffset: indexOffset)
+            + CanonicalIndexPieces.documentEnd
     }
 
     static func hex16(_ v: Int64) -> String {

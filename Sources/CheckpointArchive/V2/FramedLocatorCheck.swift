@@ -48,8 +48,8 @@ public enum FramedLocatorCheck {
             return Int64(bitPattern: v)
         }
         let (memberOffset, indexOffset, tarLength) = (u64(8), u64(16), u64(24))
-        guard indexOffset == result.index.indexOffset else {
-            throw refuse("records the index at tar offset \(indexOffset), it is at \(result.index.indexOffset)")
+        guard indexOffset == result.indexOffset else {
+            throw refuse("records the index at tar offset \(indexOffset), it is at \(result.indexOffset)")
         }
         guard tarLength == result.streamLength else {
             throw refuse("records a tar stream of \(tarLength) bytes, it has \(result.streamLength)")
@@ -73,11 +73,18 @@ public enum FramedLocatorCheck {
             let reader = TarReader(source: stream)
             guard let h = try reader.next(), h.headerOffset == 0, h.path == "cka-index.json",
                   h.paxValue("CKA.index") == "1" else { return false }
-            let content = try reader.readData(limit: 1 << 30)
-            guard "sha256:" + Hex.string(SHA256.hash(data: content)) == result.indexDigest else { return false }
+            // The content is hashed as it streams (an index may be large).
+            guard h.size <= 1 << 30 else { return false }
+            var content = SHA256()
+            while true {
+                let chunk = try reader.read(upTo: 1 << 20)
+                if chunk.isEmpty { break }
+                content.update(bufferPointer: chunk)
+            }
+            guard "sha256:" + Hex.string(content.finalize()) == result.indexDigest else { return false }
             let tarEnd = try reader.finish()
             guard tarEnd.marker == .twoZeroBlocks, tarEnd.trailingBytes == 0 else { return false }
-            return stream.position == result.streamLength - result.index.indexOffset
+            return stream.position == result.streamLength - result.indexOffset
         } catch {
             return false
         }

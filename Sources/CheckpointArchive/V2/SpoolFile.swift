@@ -17,17 +17,11 @@ final class SpoolFile {
     ///   - directory: where to create it; nil for `$TMPDIR`, else `/tmp`.
     ///   - purpose: a few words naming the data, for errors.
     init(directory: String?, purpose: String) throws {
-        let dir = directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array(((dir.hasSuffix("/") ? dir : dir + "/") + "ckpt-spool-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw CheckpointError("IO", "cannot create a temporary file for the \(purpose): "
-                                  + String(cString: strerror(errno)), entry: dir)
+        let dir = TemporaryFile.directory(directory)
+        switch TemporaryFile.openUnlinked(in: dir, prefix: "ckpt-spool") {
+        case let .success(fd): self.fd = fd
+        case let .failure(e): throw CheckpointError("IO", "\(e) (for the \(purpose))", entry: dir)
         }
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        unlink(path)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        self.fd = fd
         self.purpose = purpose
     }
 

@@ -3,15 +3,21 @@ import Crypto
 import TarFormat
 
 /// What a v2 decode found: the header, the index it verified, and the index digest.
-public struct V2DecodeResult: Sendable {
+public struct V2DecodeResult {
     public var header: ArchiveHeader
-    public var index: ArchiveIndex
+    /// The verified index, kept where the decoder spooled it (it has a record per regular file).
+    public var index: VerifiedIndex
     /// `sha256:<hex>` of the index content.
     public var indexDigest: String
-    /// Sections of unknown kind that were skipped (ancillary ones).
+    /// Marker directories of the sections of unknown kind that were skipped (ancillary ones), the first
+    /// `V2Decoder.skippedSectionsListed` of them.
     public var skippedSections: [String]
+    /// How many sections of unknown kind were skipped.
+    public var skippedSectionCount: Int
     /// The length of the tar stream read (through the end-of-archive blocks).
     public var streamLength: Int64
+    /// The index entry's offset in the tar stream.
+    public var indexOffset: Int64 { index.indexOffset }
 }
 
 /// Reads a v2 tar stream in one pass, checks its structure (version marker, section markers and order,
@@ -21,12 +27,19 @@ public struct V2DecodeResult: Sendable {
 /// stages its output (the safe extractor) commits only after `decode` returns. Every D rule of part 5 that
 /// the archive bytes decide is enforced here, except the framed locator, which only the archive file holds
 /// (`FramedLocatorCheck`).
+///
+/// Memory does not grow with the number of entries: the computed section and file records go to spools
+/// (`ComputedIndex`, memory up to `budget` then unlinked temporary files), the index is walked as it streams
+/// and compared record by record (`IndexComparison`), and digests computed on worker threads arrive by slot
+/// through a spool (`WrittenFileDigests`).
 public final class V2Decoder {
+    /// How many skipped section names `V2DecodeResult.skippedSections` lists.
+    public static let skippedSectionsListed = 256
     private let hashing: SpanHashingSource
     private let reader: TarReader
     private let expectedIndexDigest: String?
     /// Implied directories named by `rootfs/implied.dirs` whose directory entry has not been seen yet.
-    private var pendingImplied = Set<String>()
+    private var implied: ImpliedDirectories!
     /// Where regular-file content can be shared from (an uncompressed archive file), for the sink. When set,
     /// file digests are computed on worker threads from the written files (`WrittenFileDigests`).
     public var reflinkDescriptor: Int32?
@@ -34,6 +47,9 @@ public final class V2Decoder {
     /// The entry's own header block, for the ustar fields pax stands in for (CKA-TAR-015).
     private let lastBlock = LastHeaderBlock()
     private var content = V2SectionContent()
+    /// Memory for the per-entry records before they go to temporary files.
+    public var budget = MemoryBudget()
+    private var computed: ComputedIndex!
 
     /// - Parameters:
     ///   - stream: the decompressed tar stream, positioned at its start.
@@ -46,8 +62,11 @@ public final class V2Decoder {
     }
 
     public func decode(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
-        writtenDigests = reflinkDescriptor.map { WrittenFileDigests(archive: $0) }
+        writtenDigests = reflinkDescriptor.map { WrittenFileDigests(archive: $0, budget: budget) }
         defer { writtenDigests = nil }
+        let computed = ComputedIndex(budget: budget)
+        self.computed = computed
+        implied = ImpliedDirectories(budget: budget)
         // Entry 0: the version marker.
         hashing.markEntryBoundary()
         guard let first = try reader.next() else {
@@ -78,18 +97,19 @@ public final class V2Decoder {
             throw CheckpointError("CKA-ALN-001", "alignment \(header.alignment) is not 0 or a power of two from 512 "
                                   + "to 1048576", entry: first.path, offset: first.headerOffset)
         }
-        var files = [ArchiveIndex.FileRecord(path: first.path, size: first.size, offset: first.dataOffset,
-                                             sha256: headerBytes.digest)]
+        computed.addFile(path: first.path, size: first.size, offset: first.dataOffset, sha256: headerBytes.digest)
         try sink.add(first, section: Section(.metadata), data: MemorySource(headerBytes.content), reflink: nil)
 
-        var sections: [ArchiveIndex.SectionRecord] = []
-        var headerSpan: ArchiveIndex.Span?
         var current: Section?
         var currentKnown = true
         // The marker directory of the unknown ancillary section being skipped.
         var unknownDirectory = ""
         var skipped: [String] = []
-        var seen = Set<Section>()
+        var skippedCount = 0
+        // Known sections seen (fingerprints of kind, name and critical flag), and whether a metadata and a
+        // checkpoint or pre-checkpoint section were among them.
+        let seen = budget.makeNameTable()
+        var seenMetadata = false, seenCheckpoint = false
         while true {
             try drainData()
             try reader.skipRemainingData()
@@ -102,28 +122,33 @@ public final class V2Decoder {
             try V2EntryRules.check(h, first: false, block: lastBlock.bytes, signedChecksumAt: lastBlock.signedChecksumAt)
             let endsSection = h.paxValue("CKA.section") != nil || h.paxValue("CKA.index") != nil
             if endsSection { try content.end() }
-            if endsSection, let missing = pendingImplied.sorted().first {
+            if endsSection, let missing = implied.firstMissing() {
                 throw CheckpointError("CKA-V2-029", "implied directory \(missing) has no directory entry in the tree",
                                       entry: "rootfs/implied.dirs", offset: h.headerOffset)
+            }
+            if endsSection, let io = implied.ioError {
+                throw CheckpointError("IO", "the decoder's temporary records: \(io)", entry: h.path, offset: h.headerOffset)
             }
             if let kindName = h.paxValue("CKA.section") {
                 let section = try markerSection(h, kindName: kindName)
                 let digest = hashing.startSpan()
-                if headerSpan == nil {
-                    headerSpan = ArchiveIndex.Span(start: 0, end: h.headerOffset, sha256: digest)
+                if computed.header == nil {
+                    computed.header = ArchiveIndex.Span(start: 0, end: h.headerOffset, sha256: digest)
                 } else {
-                    sections[sections.count - 1].span.end = h.headerOffset
-                    sections[sections.count - 1].span.sha256 = digest
+                    computed.close(end: h.headerOffset, sha256: digest)
                 }
                 if let section {
+                    let key = Self.key(section)
                     if let previous = current, section.precedes(previous) || section == previous
                         || (section.kind.orderRank == previous.kind.orderRank && !section.kind.isNamed) {
-                        throw CheckpointError(seen.contains(section) || section.kind.orderRank == previous.kind.orderRank
+                        throw CheckpointError(seen[key] != nil || section.kind.orderRank == previous.kind.orderRank
                                               ? "CKA-V2-016" : "CKA-V2-015",
                                               "section \(section) after section \(previous)", entry: h.path,
                                               offset: h.headerOffset)
                     }
-                    seen.insert(section)
+                    seen.insert(key, flags: 1)
+                    seenMetadata = seenMetadata || section.kind == .metadata
+                    seenCheckpoint = seenCheckpoint || section.kind == .checkpoint || section.kind == .preCheckpoint
                     current = section
                     currentKnown = true
                     content.begin(section, marker: h)
@@ -132,23 +157,29 @@ public final class V2Decoder {
                     currentKnown = false
                     content.begin(nil, marker: h)
                     unknownDirectory = h.path
-                    skipped.append(h.path)
+                    if skipped.count < Self.skippedSectionsListed { skipped.append(h.path) }
+                    skippedCount += 1
                 }
-                sections.append(ArchiveIndex.SectionRecord(
+                computed.openSection(ArchiveIndex.SectionRecord(
                     section: section ?? Section(.ext, name: h.paxValue("CKA.section.name"), critical: false),
                     span: ArchiveIndex.Span(start: h.headerOffset, end: h.headerOffset, sha256: ""),
                     compressedStart: nil, entries: 1))
+                if let io = seen.ioError { throw CheckpointError("IO", "the decoder's section table: \(io)") }
                 continue
             }
             if h.paxValue("CKA.index") != nil {
-                return try finishWithIndex(h, header: header, headerSpan: headerSpan, sections: sections,
-                                           files: files, skipped: skipped, seenMetadata: seen)
+                guard seen.ioError == nil else { throw CheckpointError("IO", "the decoder's section table failed") }
+                let result = try finishWithIndex(h, header: header,
+                                                 hasMetadataAndCheckpoint: seenMetadata && seenCheckpoint)
+                return V2DecodeResult(header: result.header, index: result.index, indexDigest: result.indexDigest,
+                                      skippedSections: skipped, skippedSectionCount: skippedCount,
+                                      streamLength: result.streamLength)
             }
-            guard let section = current, sections.count > 0 else {
+            guard let section = current, computed.sectionCount > 0 else {
                 throw CheckpointError("CKA-V2-014", "entry before the first section marker", entry: h.path,
                                       offset: h.headerOffset)
             }
-            sections[sections.count - 1].entries += 1
+            computed.countEntry()
             let dir = currentKnown ? section.directory : unknownDirectory
             guard h.path.hasPrefix(dir), h.path != dir else {
                 throw CheckpointError("CKA-V2-013", "entry outside its section \(dir)", entry: h.path,
@@ -164,57 +195,55 @@ public final class V2Decoder {
                     let entryData = HashingEntrySource(TarEntrySource(reader), size: h.size)
                     hashing.excludingData = true
                     defer { hashing.excludingData = false }
-                    files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset,
-                                                         sha256: try entryData.finish()))
+                    computed.addFile(path: h.path, size: h.size, offset: h.dataOffset, sha256: try entryData.finish())
                 }
                 continue
             }
             if section.kind == .rootfs, h.type.isRegularFile,
                h.path == "rootfs/deleted.files" || h.path == "rootfs/implied.dirs" {
                 // Paths in metadata are checked like entry names before anything uses them (CKA-SEC-010).
-                let list = try readSmall(h, limit: 64 << 20)
+                try checkSize(h, limit: 64 << 20)
                 let isDeleted = h.path == "rootfs/deleted.files"
-                let paths: [String]
-                do {
-                    paths = try ContainerPathList.parse(list.content, entry: h.path,
-                                                        requirement: isDeleted ? "CKA-V2-028" : "CKA-V2-029")
-                } catch var e as CheckpointError {
-                    e.offset = h.headerOffset
-                    throw e
-                }
-                if !isDeleted { pendingImplied = Set(paths) }
-                try sink.add(h, section: section, data: MemorySource(list.content), reflink: nil)
-                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: list.digest))
+                hashing.excludingData = true
+                defer { hashing.excludingData = false }
+                let reader = self.reader, implied = self.implied!
+                let list = try V2MetadataFile.pathList(h, requirement: isDeleted ? "CKA-V2-028" : "CKA-V2-029",
+                                                       budget: budget, read: { try reader.read(upTo: 256 << 10) },
+                                                       path: { if !isDeleted { implied.add($0) } })
+                try sink.add(h, section: section, data: list.content.source(), reflink: nil)
+                computed.addFile(path: h.path, size: h.size, offset: h.dataOffset, sha256: list.digest)
                 continue
             }
             if section.kind == .metadata, h.type.isRegularFile, h.path == "metadata/bind.mounts" {
                 // Destinations are container paths a runtime mounts onto (CKA-SEC-010).
-                let bytes = try readSmall(h, limit: 64 << 20)
-                try V2SectionContent.checkBindMounts(bytes.content, entry: h.path, offset: h.headerOffset)
-                try sink.add(h, section: section, data: MemorySource(bytes.content), reflink: nil)
-                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: bytes.digest))
+                try checkSize(h, limit: 64 << 20)
+                hashing.excludingData = true
+                defer { hashing.excludingData = false }
+                let reader = self.reader
+                let file = try V2MetadataFile.bindMounts(h, budget: budget, read: { try reader.read(upTo: 256 << 10) })
+                try sink.add(h, section: section, data: file.content.source(), reflink: nil)
+                computed.addFile(path: h.path, size: h.size, offset: h.dataOffset, sha256: file.digest)
                 continue
             }
             if section.kind == .rootfs, h.type == .directory, h.path.hasPrefix("rootfs/tree/"), h.path != "rootfs/tree/" {
-                pendingImplied.remove("/" + String(h.path.dropFirst("rootfs/tree/".count).dropLast()))
+                implied.seen("/" + String(h.path.dropFirst("rootfs/tree/".count).dropLast()))
             }
             if h.type.isRegularFile, let fd = reflinkDescriptor, let written = writtenDigests {
                 // The sink copies or shares the content in the kernel; its digest is computed from the file.
                 hashing.excludingData = true
                 defer { hashing.excludingData = false }
-                written.expect(slot: files.count, entry: h.path, dataOffset: h.dataOffset, size: h.size)
+                written.expect(slot: computed.fileCount, entry: h.path, dataOffset: h.dataOffset, size: h.size)
                 try sink.add(h, section: section, data: TarEntrySource(reader),
                              reflink: ReflinkSource(descriptor: fd, offset: h.dataOffset, observer: written))
                 written.settle()
                 _ = try reader.skip(reader.remainingData)  // the data only: the padding belongs to the span
-                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: ""))
+                computed.addFile(path: h.path, size: h.size, offset: h.dataOffset, sha256: "")
             } else if h.type.isRegularFile {
                 let entryData = HashingEntrySource(TarEntrySource(reader), size: h.size)
                 hashing.excludingData = true
                 defer { hashing.excludingData = false }
                 try sink.add(h, section: section, data: entryData, reflink: nil)
-                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset,
-                                                     sha256: try entryData.finish()))
+                computed.addFile(path: h.path, size: h.size, offset: h.dataOffset, sha256: try entryData.finish())
             } else {
                 try sink.add(h, section: section, data: MemorySource([]), reflink: nil)
             }
@@ -237,13 +266,18 @@ public final class V2Decoder {
         while try !reader.read(upTo: 1 << 20).isEmpty {}
     }
 
-    private func readSmall(_ h: TarHeader, limit: Int64) throws -> (content: [UInt8], digest: String) {
-        hashing.excludingData = true
-        defer { hashing.excludingData = false }
+    /// Refuses an entry whose data the decoder reads (and so bounds) larger than `limit`.
+    private func checkSize(_ h: TarHeader, limit: Int64) throws {
         guard h.size <= limit else {
             throw CheckpointError("CKA-SEC-014", "\(h.path) is larger than \(limit) bytes", entry: h.path,
                                   offset: h.headerOffset)
         }
+    }
+
+    private func readSmall(_ h: TarHeader, limit: Int64) throws -> (content: [UInt8], digest: String) {
+        hashing.excludingData = true
+        defer { hashing.excludingData = false }
+        try checkSize(h, limit: limit)
         let bytes = try reader.readData(limit: limit)
         return (bytes, Hex.string(SHA256.hash(data: bytes)))
     }
@@ -287,18 +321,20 @@ public final class V2Decoder {
         return section
     }
 
-    private func finishWithIndex(_ h: TarHeader, header: ArchiveHeader, headerSpan: ArchiveIndex.Span?,
-                                 sections: [ArchiveIndex.SectionRecord], files: [ArchiveIndex.FileRecord],
-                                 skipped: [String], seenMetadata: Set<Section>) throws -> V2DecodeResult {
-        var sections = sections
-        guard let headerSpan, !sections.isEmpty else {
+    /// The fingerprint of a section (kind, name, critical flag) for the table of sections seen.
+    private static func key(_ section: Section) -> NameTable.Key {
+        var bytes = Array(section.kind.rawValue.utf8) + [0, section.critical ? 1 : 0]
+        if let name = section.name { bytes += [1] + Array(name.utf8) }
+        return NameTable.key(bytes)
+    }
+
+    private func finishWithIndex(_ h: TarHeader, header: ArchiveHeader,
+                                 hasMetadataAndCheckpoint: Bool) throws -> V2DecodeResult {
+        guard computed.header != nil, computed.sectionCount > 0 else {
             throw CheckpointError("CKA-V2-016", "the archive has no sections", entry: h.path, offset: h.headerOffset)
         }
-        let lastDigest = hashing.startSpan()
-        sections[sections.count - 1].span.end = h.headerOffset
-        sections[sections.count - 1].span.sha256 = lastDigest
-        if !seenMetadata.contains(where: { $0.kind == .metadata })
-            || !seenMetadata.contains(where: { $0.kind == .checkpoint || $0.kind == .preCheckpoint }) {
+        computed.close(end: h.headerOffset, sha256: hashing.startSpan())
+        if !hasMetadataAndCheckpoint {
             throw CheckpointError("CKA-V2-016", "the archive lacks a metadata or checkpoint section", entry: h.path,
                                   offset: h.headerOffset)
         }
@@ -306,23 +342,20 @@ public final class V2Decoder {
             throw CheckpointError("CKA-V2-045", "the index entry must be the regular file cka-index.json with CKA.index=1",
                                   entry: h.path, offset: h.headerOffset)
         }
-        let content = try readSmall(h, limit: 1 << 30).content
-        let indexDigest = "sha256:" + Hex.string(SHA256.hash(data: content))
-        if let expected = expectedIndexDigest, expected != indexDigest {
-            throw CheckpointError("CKA-IDX-010", "index digest \(indexDigest) differs from the expected \(expected)",
-                                  entry: h.path, offset: h.headerOffset)
+        try checkSize(h, limit: 1 << 30)
+        // The digests still being computed on worker threads, by slot; a failure is reported where the
+        // comparison needs them.
+        var late: RecordSpool?
+        var lateFailure: Error?
+        if let written = writtenDigests {
+            do { late = try written.finish() } catch { lateFailure = error }
         }
-        let recorded = try located(h.headerOffset) { try ArchiveIndex.parse(content) }
-        // Framed archives record compressed offsets a streaming decoder cannot see; take them as recorded.
-        for i in sections.indices where i < recorded.sections.count {
-            sections[i].compressedStart = recorded.sections[i].compressedStart
-        }
-        var files = files
-        if let late = try writtenDigests?.finish() {
-            for (slot, digest) in late { files[slot].sha256 = digest }
-        }
-        let computed = ArchiveIndex(header: headerSpan, sections: sections, files: files, indexOffset: h.headerOffset)
-        try IndexComparison.check(recorded: recorded, computed: computed, content: content, at: h.headerOffset)
+        hashing.excludingData = true
+        let reader = self.reader
+        let (index, indexDigest) = try IndexComparison.run(
+            entry: h, computed: computed, late: late, lateFailure: lateFailure, expectedDigest: expectedIndexDigest,
+            budget: budget, read: { try reader.read(upTo: 256 << 10) })
+        hashing.excludingData = false
         if try reader.next() != nil {
             throw CheckpointError("CKA-V2-045", "an entry follows the index", offset: reader.source.position)
         }
@@ -331,7 +364,7 @@ public final class V2Decoder {
             throw CheckpointError("CKA-V2-045", "the index must be followed by exactly the end-of-archive blocks",
                                   offset: end.offset)
         }
-        return V2DecodeResult(header: header, index: recorded, indexDigest: indexDigest, skippedSections: skipped,
-                              streamLength: reader.source.position)
+        return V2DecodeResult(header: header, index: index, indexDigest: indexDigest, skippedSections: [],
+                              skippedSectionCount: 0, streamLength: reader.source.position)
     }
 }

@@ -3,17 +3,16 @@ import TarFormat
 /// What the v2 decoder requires of the content of the known sections (5.3), tracked while the section streams
 /// by: the metadata section's `config.dump` and `spec.dump` (CKA-V2-023), the checkpoint section's
 /// `inventory.img` (CKA-V2-025), the fixed prefix of the rootfs section (CKA-V2-027) with its deletion list a
-/// regular file (CKA-V2-028), and the container paths of `metadata/bind.mounts` (CKA-SEC-010).
-///
-/// The content formats of the metadata files (CKA-V2-024) bind encoders and validators only; a decoder reads
-/// `bind.mounts` for the destinations alone, which a runtime would mount onto.
+/// regular file (CKA-V2-028). The content of the files the decoder reads is checked by `V2MetadataFile`.
 struct V2SectionContent {
     /// The known section being read; nil before the first marker and inside a skipped (unknown) section.
     private var section: Section?
     private var markerPath = ""
     private var markerOffset: Int64 = 0
-    /// Regular files seen in the section, relative to its directory.
+    /// The required regular files seen in the section, relative to its directory (only those: a section may
+    /// hold any number of files).
     private var files = Set<String>()
+    private static let required: Set<String> = ["config.dump", "spec.dump", "inventory.img"]
     /// rootfs: 0 after the marker, 1 after `deleted.files`, 2 after `implied.dirs`, 3 from `rootfs/tree/` on.
     private var rootfsPhase = 0
 
@@ -34,7 +33,7 @@ struct V2SectionContent {
         let relative = String(h.path.dropFirst(section.directory.count))
         switch section.kind {
         case .metadata, .checkpoint:
-            if h.type.isRegularFile { files.insert(relative) }
+            if h.type.isRegularFile, Self.required.contains(relative) { files.insert(relative) }
         case .rootfs:
             try rootfsEntry(h)
         default:
@@ -92,18 +91,5 @@ struct V2SectionContent {
             throw refuse("CKA-V2-027", "\(name) out of order (marker, deleted.files, implied.dirs, tree/, then the tree)")
         }
         rootfsPhase = phase
-    }
-
-    /// CKA-SEC-010 for `metadata/bind.mounts`: every destination a valid container path. Elements that are not
-    /// objects with a string `destination`, and text that is not a JSON array, break CKA-V2-024 only.
-    static func checkBindMounts(_ bytes: [UInt8], entry: String, offset: Int64) throws {
-        guard case let .array(items)? = try? V1JSON.parse(bytes) else { return }
-        for (i, item) in items.enumerated() {
-            guard let destination = item["destination"]?.stringValue, let why = ContainerPath.problem(destination) else {
-                continue
-            }
-            throw CheckpointError("CKA-SEC-010", "bind.mounts[\(i)].destination \(ContainerPath.quoted(destination)) \(why)",
-                                  entry: entry, offset: offset)
-        }
     }
 }

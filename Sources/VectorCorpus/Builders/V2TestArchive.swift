@@ -97,7 +97,7 @@ public struct V2TestLayout: Sendable {
 /// `patch`), independently of the checker, so a mutation breaks only the rule it is meant to break.
 public struct V2TestArchive {
     /// The entries between the version marker and the index (by default the worked example of part 10 with a
-    /// CRIU inventory image, so that it breaks no rule).
+    /// CRIU inventory image, `validExample`, so that it breaks no rule).
     public var entries: [V2TestEntry] = V2TestArchive.validExample
     public var profile = "podman"
     public var compression: CompressionFormat = .none
@@ -118,7 +118,10 @@ public struct V2TestArchive {
     /// Bytes after the end-of-archive blocks of the tar stream.
     public var trailing: [UInt8] = []
 
-    public init(entries: [V2TestEntry] = V2TestArchive.validExample) { self.entries = entries }
+    /// An archive of `entries` (`validExample` by default).
+    public init(entries: [V2TestEntry] = V2TestArchive.validExample) {
+        self.entries = entries
+    }
 
     /// The entries of the worked example (part 10) between the version marker and the index.
     public static let workedExample: [V2TestEntry] = [

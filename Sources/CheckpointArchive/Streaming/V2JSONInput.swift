@@ -2,16 +2,18 @@
 /// that a document of any size is walked in fixed memory. Positions are absolute; bytes before the start of
 /// the current token are dropped as the window moves on, and a single token longer than `maxToken` bytes is a
 /// failure rather than a reason to grow without bound.
-final class V2JSONInput {
-    private(set) var buffer: [UInt8]
+public final class V2JSONInput {
+    /// The loaded bytes (from `base` on).
+    public private(set) var buffer: [UInt8]
     /// The absolute position of `buffer[0]`.
-    private(set) var base = 0
+    public private(set) var base = 0
     private var ended: Bool
     private let next: (() throws -> UnsafeRawBufferPointer)?
-    let maxToken: Int
+    /// The longest token a streamed document may hold.
+    public let maxToken: Int
 
     /// A whole document in memory.
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         buffer = bytes
         ended = true
         next = nil
@@ -19,7 +21,7 @@ final class V2JSONInput {
     }
 
     /// A document read in chunks from `next` (empty at its end).
-    init(maxToken: Int = 4 << 20, next: @escaping () throws -> UnsafeRawBufferPointer) {
+    public init(maxToken: Int = 4 << 20, next: @escaping () throws -> UnsafeRawBufferPointer) {
         buffer = []
         ended = false
         self.next = next
@@ -28,7 +30,7 @@ final class V2JSONInput {
 
     /// The byte at absolute position `i`, nil past the end of the document.
     @inline(__always)
-    func byte(_ i: Int) throws -> UInt8? {
+    public func byte(_ i: Int) throws -> UInt8? {
         let j = i - base
         if j < buffer.count { return buffer[j] }
         return try load(i)
@@ -56,7 +58,7 @@ final class V2JSONInput {
 
     /// Lets go of the bytes before position `i` (nothing before it will be asked for again).
     @inline(__always)
-    func release(before i: Int) {
+    public func release(before i: Int) {
         let j = i - base
         if j >= 32 << 10, next != nil {
             buffer.removeSubrange(0..<j)
@@ -65,7 +67,7 @@ final class V2JSONInput {
     }
 
     /// Loads up to `n` bytes from position `i` (fewer at the end of the document) and lends them.
-    func withLoaded<R>(from i: Int, count n: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+    public func withLoaded<R>(from i: Int, count n: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
         _ = try byte(i + n - 1)
         let start = i - base
         let end = min(buffer.count, start + n)
@@ -73,10 +75,10 @@ final class V2JSONInput {
     }
 
     /// The bytes in `range`, which must have been loaded and not released.
-    func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> { buffer[(range.lowerBound - base)..<(range.upperBound - base)] }
+    public func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> { buffer[(range.lowerBound - base)..<(range.upperBound - base)] }
 
     /// Whether a run of bytes from `i` matches `word`.
-    func matches(_ word: [UInt8], at i: Int) throws -> Bool {
+    public func matches(_ word: [UInt8], at i: Int) throws -> Bool {
         for (k, c) in word.enumerated() where try byte(i + k) != c { return false }
         return true
     }

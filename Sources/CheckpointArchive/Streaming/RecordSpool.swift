@@ -8,30 +8,35 @@ import Glibc
 /// The v2 checker keeps what the index will be compared with (one record per regular file and per section)
 /// here until the index, the archive's last entry, is read; both are in archive order, so the comparison is a
 /// merge of two sequential streams.
-final class RecordSpool {
-    let memoryLimit: Int
-    let temporaryDirectory: String
+public final class RecordSpool {
+    /// Bytes of records kept in memory before they go to the temporary file.
+    public let memoryLimit: Int
+    /// Where the temporary file is created.
+    public let temporaryDirectory: String
     /// Records appended.
-    private(set) var count = 0
+    public private(set) var count = 0
     /// Why the temporary file failed, if it did (the records after it are lost).
-    private(set) var ioError: String?
+    public private(set) var ioError: String?
 
     private var buffer: [UInt8] = []
     private var file: Int32 = -1
     private var fileSize: Int64 = 0
 
-    init(memoryLimit: Int = 1 << 20, temporaryDirectory: String? = nil) {
+    /// - Parameters:
+    ///   - memoryLimit: bytes kept in memory before spilling.
+    ///   - temporaryDirectory: where the file goes; nil for `$TMPDIR` or `/tmp`.
+    public init(memoryLimit: Int = 1 << 20, temporaryDirectory: String? = nil) {
         self.memoryLimit = memoryLimit
-        self.temporaryDirectory = temporaryDirectory ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        self.temporaryDirectory = TemporaryFile.directory(temporaryDirectory)
     }
 
     deinit { if file >= 0 { close(file) } }
 
     /// Whether records went to the temporary file.
-    var isOnDisk: Bool { file >= 0 }
+    public var isOnDisk: Bool { file >= 0 }
 
     /// Appends one record (its bytes are framed with their length).
-    func append(_ record: RecordWriter) {
+    public func append(_ record: RecordWriter) {
         var n = UInt32(record.bytes.count)
         withUnsafeBytes(of: &n) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: record.bytes)
@@ -40,7 +45,7 @@ final class RecordSpool {
     }
 
     /// Appends the record `build` writes, through a writer whose storage is reused.
-    func append(_ build: (inout RecordWriter) -> Void) {
+    public func append(_ build: (inout RecordWriter) -> Void) {
         scratch.reset()
         build(&scratch)
         append(scratch)
@@ -52,13 +57,12 @@ final class RecordSpool {
     private func flush() {
         guard ioError == nil, !buffer.isEmpty else { return }
         if file < 0 {
-            var template = Array("\(temporaryDirectory)/ckpt-spool-XXXXXX".utf8CString)
-            file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard file >= 0 else {
-                ioError = "cannot create a temporary file in \(temporaryDirectory): errno \(errno)"
+            switch TemporaryFile.openUnlinked(in: temporaryDirectory, prefix: "ckpt-spool") {
+            case let .success(fd): file = fd
+            case let .failure(e):
+                ioError = e.description
                 return
             }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         }
         var done = 0
         while done < buffer.count {
@@ -74,9 +78,10 @@ final class RecordSpool {
     }
 
     /// Reads the records back in order (once; appending afterwards is not allowed).
-    func makeReader() -> Reader { Reader(self) }
+    public func makeReader() -> Reader { Reader(self) }
 
-    final class Reader {
+    /// Reads a spool's records back in the order they were appended.
+    public final class Reader {
         private let spool: RecordSpool
         private var chunk: [UInt8] = []
         private var at = 0
@@ -86,7 +91,7 @@ final class RecordSpool {
         fileprivate init(_ spool: RecordSpool) { self.spool = spool }
 
         /// The next record, nil after the last (or when the file cannot be read, see `ioError`).
-        func next() -> RecordReader? {
+        public func next() -> RecordReader? {
             if at + 4 > chunk.count, !refill(4) { return nil }
             var n: UInt32 = 0
             withUnsafeMutableBytes(of: &n) { $0.copyBytes(from: chunk[at..<(at + 4)]) }
@@ -125,69 +130,87 @@ final class RecordSpool {
 }
 
 /// Builds one record: integers little-endian, byte strings with their length.
-struct RecordWriter {
-    private(set) var bytes: [UInt8] = []
+public struct RecordWriter {
+    /// The record built so far.
+    public private(set) var bytes: [UInt8] = []
 
-    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+    /// An empty record.
+    public init() {}
 
-    mutating func int(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    /// Empties the record, keeping its storage.
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
 
-    mutating func optionalInt(_ v: Int64?) {
+    /// Appends an integer (8 bytes, little-endian).
+    public mutating func int(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+
+    /// Appends an optional integer (a presence byte, then 8 bytes).
+    public mutating func optionalInt(_ v: Int64?) {
         bytes.append(v == nil ? 0 : 1)
         int(v ?? 0)
     }
 
-    mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
+    /// Appends a boolean (one byte).
+    public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
 
-    mutating func data<C: Collection>(_ v: C) where C.Element == UInt8 {
+    /// Appends a byte string with its length.
+    public mutating func data<C: Collection>(_ v: C) where C.Element == UInt8 {
         int(Int64(v.count))
         bytes.append(contentsOf: v)
     }
 
-    mutating func string(_ s: String) { data(s.utf8) }
+    /// Appends a string's UTF-8 bytes with their length.
+    public mutating func string(_ s: String) { data(s.utf8) }
 
-    mutating func optionalString(_ s: String?) {
+    /// Appends an optional string (a presence byte, then the string).
+    public mutating func optionalString(_ s: String?) {
         bool(s != nil)
         if let s { string(s) }
     }
 }
 
 /// Reads a record `RecordWriter` built, field by field in the same order.
-struct RecordReader {
+public struct RecordReader {
     private let bytes: ArraySlice<UInt8>
     private var at: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    /// A reader of one record's bytes.
+    public init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         at = bytes.startIndex
     }
 
-    mutating func int() -> Int64 {
+    /// The next integer.
+    public mutating func int() -> Int64 {
         var v: Int64 = 0
         withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: bytes[at..<(at + 8)]) }
         at += 8
         return Int64(littleEndian: v)
     }
 
-    mutating func optionalInt() -> Int64? {
+    /// The next optional integer.
+    public mutating func optionalInt() -> Int64? {
         let present = bytes[at] != 0
         at += 1
         let v = int()
         return present ? v : nil
     }
 
-    mutating func bool() -> Bool {
+    /// The next boolean.
+    public mutating func bool() -> Bool {
         at += 1
         return bytes[at - 1] != 0
     }
 
-    mutating func data() -> [UInt8] {
+    /// The next byte string.
+    public mutating func data() -> [UInt8] {
         let n = Int(int())
         defer { at += n }
         return Array(bytes[at..<(at + n)])
     }
 
-    mutating func string() -> String { String(decoding: data(), as: UTF8.self) }
+    /// The next string.
+    public mutating func string() -> String { String(decoding: data(), as: UTF8.self) }
 
-    mutating func optionalString() -> String? { bool() ? string() : nil }
+    /// The next optional string.
+    public mutating func optionalString() -> String? { bool() ? string() : nil }
 }

@@ -3,10 +3,19 @@ import Glibc
 #endif
 
 /// Why a JSON text could not be parsed, with the byte position.
-struct V2JSONFailure: Error, CustomStringConvertible {
-    var reason: String
-    var at: Int
-    var description: String { "\(reason) at byte \(at)" }
+public struct V2JSONFailure: Error, CustomStringConvertible {
+    /// What is wrong.
+    public var reason: String
+    /// The byte position in the document.
+    public var at: Int
+    /// The reason with its position.
+    public var description: String { "\(reason) at byte \(at)" }
+
+    /// A failure at byte `at`.
+    public init(reason: String, at: Int) {
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// A strict RFC 8259 reader over UTF-8 bytes that notes every departure from the canonical form of
@@ -14,23 +23,29 @@ struct V2JSONFailure: Error, CustomStringConvertible {
 /// fraction, exponent) while the caller walks the document member by member, so documents such as the index,
 /// whose `files` array has a member per regular file, are checked without building a tree and, when the input
 /// streams, without holding them.
-struct V2JSONCursor {
-    let input: V2JSONInput
-    private(set) var at = 0
+public struct V2JSONCursor {
+    /// The document's bytes.
+    public let input: V2JSONInput
+    /// The position of the next byte to read.
+    public private(set) var at = 0
     /// The first departures from the canonical form, with their byte positions.
-    private(set) var nonCanonical: [String] = []
+    public private(set) var nonCanonical: [String] = []
     private var depth = 0
-    private static let maxDepth = 64
+    private let maxDepth: Int
 
-    init(_ input: V2JSONInput) {
+    /// A cursor at the start of `input` (after a byte order mark, which is noted).
+    /// - Parameter maxDepth: the deepest nesting of objects and arrays accepted (64 by default).
+    public init(_ input: V2JSONInput, maxDepth: Int = 64) {
         self.input = input
+        self.maxDepth = maxDepth
         if (try? input.matches([0xEF, 0xBB, 0xBF], at: 0)) == true {
             note("a byte order mark")
             at = 3
         }
     }
 
-    init(_ bytes: [UInt8]) { self.init(V2JSONInput(bytes)) }
+    /// A cursor over a whole document in memory.
+    public init(_ bytes: [UInt8]) { self.init(V2JSONInput(bytes)) }
 
     @inline(__always)
     private func b(_ i: Int) throws -> UInt8? { try input.byte(i) }
@@ -42,7 +57,7 @@ struct V2JSONCursor {
     private func fail(_ reason: String) -> V2JSONFailure { V2JSONFailure(reason: reason, at: at) }
 
     /// Skips whitespace, noting it: canonical JSON has none between tokens.
-    mutating func whitespace() throws {
+    public mutating func whitespace() throws {
         let start = at
         while let c = try b(at), c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { at += 1 }
         if at > start {
@@ -54,16 +69,16 @@ struct V2JSONCursor {
     }
 
     /// Whether the rest of the document is exactly one line feed (CKA-V2-003, CKA-IDX-001).
-    func restIsOneLineFeed() throws -> Bool { try b(at) == 0x0A && b(at + 1) == nil }
+    public func restIsOneLineFeed() throws -> Bool { try b(at) == 0x0A && b(at + 1) == nil }
 
     /// Whether the document continues after the position (data after the JSON text).
-    mutating func hasMore() throws -> Bool {
+    public mutating func hasMore() throws -> Bool {
         try whitespace()
         return try b(at) != nil
     }
 
     /// The kind of the next value, after whitespace; nil at the end or before a byte no value starts with.
-    mutating func peek() throws -> V2JSONKind? {
+    public mutating func peek() throws -> V2JSONKind? {
         try whitespace()
         input.release(before: at)
         guard let c = try b(at) else { return nil }
@@ -87,14 +102,14 @@ struct V2JSONCursor {
     /// Walks an object: `member` is called with each key and must read the member's value (a value it leaves
     /// is skipped). Returns false, having skipped the value, when the next value is not an object.
     @discardableResult
-    mutating func object(_ member: (inout V2JSONCursor, String) throws -> Void) throws -> Bool {
+    public mutating func object(_ member: (inout V2JSONCursor, String) throws -> Void) throws -> Bool {
         guard try peek() == .object else {
             try skipValue()
             return false
         }
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         at += 1
         try whitespace()
         if try b(at) == 0x7D {
@@ -123,14 +138,14 @@ struct V2JSONCursor {
     /// Walks an array: `element` is called with each index and must read the element (an element it leaves is
     /// skipped). Returns false, having skipped the value, when the next value is not an array.
     @discardableResult
-    mutating func array(_ element: (inout V2JSONCursor, Int) throws -> Void) throws -> Bool {
+    public mutating func array(_ element: (inout V2JSONCursor, Int) throws -> Void) throws -> Bool {
         guard try peek() == .array else {
             try skipValue()
             return false
         }
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         at += 1
         try whitespace()
         if try b(at) == 0x5D {
@@ -156,7 +171,7 @@ struct V2JSONCursor {
     }
 
     /// The next value if it is a string; otherwise skips it and returns nil.
-    mutating func stringValue() throws -> String? {
+    public mutating func stringValue() throws -> String? {
         guard try peek() == .string else {
             try skipValue()
             return nil
@@ -166,7 +181,7 @@ struct V2JSONCursor {
 
     /// The next value if it is an integer (decimal digits, optionally a minus sign, no fraction or exponent);
     /// otherwise skips it and returns nil.
-    mutating func integerValue() throws -> Int64? {
+    public mutating func integerValue() throws -> Int64? {
         guard try peek() == .number else {
             try skipValue()
             return nil
@@ -191,7 +206,7 @@ struct V2JSONCursor {
     }
 
     /// The next value if it is `true` or `false`; otherwise skips it and returns nil.
-    mutating func boolValue() throws -> Bool? {
+    public mutating func boolValue() throws -> Bool? {
         if try peek() == .boolean {
             if try input.matches(Array("true".utf8), at: at) {
                 at += 4
@@ -210,7 +225,7 @@ struct V2JSONCursor {
     /// "sha256":"<64 lowercase hex>"}` with a printable ASCII path that needs no escape), read without allocating:
     /// the positions of the path's bytes and of the digest's hex digits in the input, which stay loaded until the
     /// next `peek`. Nil, having consumed nothing, for anything else (the general walk then reads it).
-    mutating func canonicalFileObject() throws -> (path: Range<Int>, size: Int64, offset: Int64, sha256: Range<Int>)? {
+    public mutating func canonicalFileObject() throws -> (path: Range<Int>, size: Int64, offset: Int64, sha256: Range<Int>)? {
         let start = at
         // A canonical file object with a path of up to 4096 bytes fits in 4400 bytes.
         let found = try input.withLoaded(from: start, count: 4400) { b -> (Range<Int>, Int64, Int64, Range<Int>, Int)? in
@@ -249,7 +264,7 @@ struct V2JSONCursor {
     }
 
     /// Reads and discards the next value, checking its grammar, without building it.
-    mutating func skipValue() throws {
+    public mutating func skipValue() throws {
         guard let kind = try peek() else { throw fail(try b(at) != nil ? "unexpected byte" : "unexpected end") }
         switch kind {
         case .object: try object { c, _ in try c.skipValue() }
@@ -269,7 +284,7 @@ struct V2JSONCursor {
     }
 
     /// Parses any value into a tree (for small values only: the tree is not bounded by the input window).
-    mutating func value() throws -> V2JSONValue {
+    public mutating func value() throws -> V2JSONValue {
         guard let kind = try peek() else { throw fail(try b(at) != nil ? "unexpected byte" : "unexpected end") }
         switch kind {
         case .object:
@@ -343,7 +358,7 @@ struct V2JSONCursor {
     }
 
     /// Reads a string; escapes other than CKA-V2-054's canonical ones are noted.
-    mutating func string() throws -> String {
+    public mutating func string() throws -> String {
         at += 1  // the opening quote
         // Most strings have no escape: take them in one piece.
         var end = at
