@@ -10,6 +10,7 @@ let package = Package(
     name: "checkpoint-archive",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "ByteStreams", targets: ["ByteStreams"]),
         .library(name: "TarFormat", targets: ["TarFormat"]),
         .library(name: "Compression", targets: ["Compression"]),
         .library(name: "CheckpointArchive", targets: ["CheckpointArchive"]),
