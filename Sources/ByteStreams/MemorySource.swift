@@ -6,7 +6,10 @@ public final class MemorySource: ByteSource {
     /// Copies `bytes` into storage owned by the source.
     public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         storage = .allocate(byteCount: bytes.count, alignment: 16)
-        _ = storage.initializeMemory(as: UInt8.self, from: bytes)
+        // Arrays and slices are copied in one go (the element-wise path is slow in unoptimised builds).
+        if bytes.withContiguousStorageIfAvailable({ [storage] in storage.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+            _ = storage.initializeMemory(as: UInt8.self, from: bytes)
+        }
     }
 
     deinit { storage.deallocate() }
