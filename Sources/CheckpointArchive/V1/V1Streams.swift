@@ -18,7 +18,7 @@ enum V1ErrorMapping {
         case .invalidPaxValue: return "CKA-TAR-024"
         case let .limitExceeded(limit, _, _):
             if limit == "pax header" { return "CKA-TAR-027" }
-            if limit.contains("name length") { return "CKA-TAR-043" }
+            if limit.contains("name length") || limit.contains("path depth") { return "CKA-TAR-043" }
             return "CKA-SEC-014"
         case .garbageAfterZeroBlock: return "CKA-TAR-005"
         case .invalidSparseMap: return "CKA-TAR-010"
