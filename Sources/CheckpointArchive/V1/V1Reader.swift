@@ -146,6 +146,8 @@ final class V1ReadSession {
     var volumeTars: Set<String> = []
     var unknownReported: Set<String> = []
     var entryCount = 0
+    /// Bytes of the directories the reader created for missing parents (`rootfs/implied.dirs` and the rest).
+    var createdParentBytes: Int64 = 0
 
     init(options: V1ReaderOptions, sink: UnpackedEntrySink, compression: CompressionFormat) {
         self.options = options
@@ -358,6 +360,14 @@ final class V1ReadSession {
                                                      parentKind: inTree ? .implied : .synthesized, entry: entry,
                                                      offset: offset)
         for p in parents {
+            // Each missing parent is a path of its own: a deep name implies depth times length bytes of them. They
+            // are bounded like the JSON file that lists them (table 2.9, CKA-TAR-043).
+            createdParentBytes += Int64(p.count) + 8
+            if createdParentBytes > options.maxMetadataFileSize {
+                throw CheckpointError("CKA-TAR-043", "resource limit: the directories implied by the entries' names "
+                                      + "exceed \(options.maxMetadataFileSize) bytes of paths", entry: entry,
+                                      offset: offset)
+            }
             try sink.add(Self.synthesizedDirectory(p), section: section, data: empty, reflink: nil)
             if inTree {
                 impliedOrder.append(p)

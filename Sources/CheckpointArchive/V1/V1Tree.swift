@@ -1,6 +1,9 @@
+import TarFormat
+
 /// The names a v1 decoder has delivered, in unpacked-directory terms (`rootfs/tree/etc`, `checkpoint/x`):
 /// used to find missing parent directories, duplicates (CKA-TAR-037), entries below a non-directory
-/// (CKA-TAR-038) and hard-link targets (CKA-TAR-040). Paths are kept without a trailing slash.
+/// (CKA-TAR-038) and hard-link targets (CKA-TAR-040). Paths are kept without a trailing slash, numbered component
+/// by component (`PathTable`), so a deep name costs its length, not its depth times its length.
 final class V1Tree {
     enum Kind: Equatable {
         /// A directory named by an entry (or a section marker from the archive).
@@ -18,11 +21,14 @@ final class V1Tree {
         var isPromotable: Bool { self == .implied || self == .synthesized }
     }
 
-    private(set) var kinds: [[UInt8]: Kind] = [:]
+    private var table = PathTable()
+    private var kinds: [Int: Kind] = [:]
 
-    func kind(_ path: [UInt8]) -> Kind? { kinds[path] }
+    func kind(_ path: [UInt8]) -> Kind? { table.find(path).flatMap { kinds[$0] } }
 
-    func set(_ path: [UInt8], _ kind: Kind) { kinds[path] = kind }
+    func set(_ path: [UInt8], _ kind: Kind) {
+        if let node = table.intern(path).last?.node { kinds[node] = kind }
+    }
 
     /// Registers an entry at `path` below the directory `root` (a proper prefix of `path`, already known).
     /// - Returns: the parents between `root` and `path` that are missing, top-down (now registered as
@@ -31,24 +37,23 @@ final class V1Tree {
     ///   not a directory, or a non-directory replaces a directory created for earlier entries).
     func register(_ path: [UInt8], kind: Kind, root: [UInt8], parentKind: Kind, entry: String,
                   offset: Int64?) throws -> (parents: [[UInt8]], promoted: Bool) {
-        var parents: [[UInt8]] = []
-        var i = root.count + 1
-        while i < path.count {
-            if path[i] == 0x2F {
-                let parent = Array(path[..<i])
-                if let k = kinds[parent] {
-                    guard k.isDirectory else {
-                        throw CheckpointError("CKA-TAR-038", "a parent of this entry is an earlier non-directory entry",
-                                              entry: entry, offset: offset)
-                    }
-                } else {
-                    parents.append(parent)
+        let prefixes = table.intern(path)
+        guard let node = prefixes.last?.node else {
+            throw CheckpointError("CKA-TAR-034", "the name is empty", entry: entry, offset: offset)
+        }
+        var missing: [PathTable.Prefix] = []
+        for p in prefixes.dropLast() where p.end > root.count {
+            if let k = kinds[p.node] {
+                guard k.isDirectory else {
+                    throw CheckpointError("CKA-TAR-038", "a parent of this entry is an earlier non-directory entry",
+                                          entry: entry, offset: offset)
                 }
+            } else {
+                missing.append(p)
             }
-            i += 1
         }
         var promoted = false
-        if let existing = kinds[path] {
+        if let existing = kinds[node] {
             if existing.isPromotable {
                 guard kind == .directory else {
                     throw CheckpointError("CKA-TAR-038",
@@ -60,8 +65,8 @@ final class V1Tree {
                 throw CheckpointError("CKA-TAR-037", "duplicate entry name", entry: entry, offset: offset)
             }
         }
-        for p in parents { kinds[p] = parentKind }
-        kinds[path] = kind
-        return (parents, promoted)
+        for p in missing { kinds[p.node] = parentKind }
+        kinds[node] = kind
+        return (missing.map { Array(path[..<$0.end]) }, promoted)
     }
 }

@@ -28,12 +28,15 @@ public final class TarLayerRules: TarReaderObserver {
     private var extendedBlock: (type: UInt8, offset: Int64)?
     /// A pax `x` header was read and its entry header not yet.
     private var pendingPax: Int64?
+    /// Normalised names and their prefixes, numbered component by component: a deep name costs its length, not its
+    /// depth times its length.
+    private var table = PathTable()
     /// Normalised names seen, with whether each is a directory (CKA-TAR-037, CKA-TAR-038).
-    private var names: [[UInt8]: Bool] = [:]
+    private var names: [Int: Bool] = [:]
     /// Every proper prefix of a name seen (a later non-directory of that name is CKA-TAR-038).
-    private var parents: Set<[UInt8]> = []
+    private var parents: Set<Int> = []
     /// Normalised names of regular files seen (hard-link targets, CKA-TAR-040).
-    private var regularFiles: Set<[UInt8]> = []
+    private var regularFiles: Set<Int> = []
 
     public init(collector: DiagnosticCollector, format: CheckpointFormat, nestedIn: String? = nil, baseOffset: Int64 = 0) {
         self.collector = collector
@@ -136,9 +139,9 @@ public final class TarLayerRules: TarReaderObserver {
             report("CKA-TAR-034", why, name: name, at: at)
             return
         }
-        checkNamePlacement(h, n, name: name)
+        let node = checkNamePlacement(h, n, name: name)
         checkLinkTarget(h, name: name)
-        if h.type == .regular || h.type == .regularLegacy { regularFiles.insert(n) }
+        if h.type == .regular || h.type == .regularLegacy, let node { regularFiles.insert(node) }
     }
 
     /// How the stream ended, as `TarReader.finish()` returned it.
@@ -432,21 +435,26 @@ public final class TarLayerRules: TarReaderObserver {
     }
 
     /// CKA-TAR-037 (duplicates, CKA-SEC-024: by bytes) and CKA-TAR-038 (below an earlier non-directory).
-    private func checkNamePlacement(_ h: TarHeader, _ n: [UInt8], name: String) {
+    /// - Returns: the name's node in `table`.
+    @discardableResult
+    private func checkNamePlacement(_ h: TarHeader, _ n: [UInt8], name: String) -> Int? {
         let isDirectory = h.type == .directory
-        if names[n] != nil {
+        let all = table.intern(n)
+        guard let node = all.last?.node else { return nil }
+        let prefixes = all.dropLast()
+        if names[node] != nil {
             report("CKA-TAR-037", "duplicate entry name", name: name, at: h.headerOffset)
         }
-        let prefixes = TarNames.properPrefixes(n)
-        if let p = prefixes.first(where: { names[$0] == false }) {
-            report("CKA-TAR-038", "the earlier entry '\(TarNames.display(p))' is not a directory", name: name,
-                   at: h.headerOffset)
-        } else if !isDirectory, parents.contains(n), names[n] == nil {
+        if let p = prefixes.first(where: { names[$0.node] == false }) {
+            report("CKA-TAR-038", "the earlier entry '\(TarNames.display(Array(n[..<p.end])))' is not a directory",
+                   name: name, at: h.headerOffset)
+        } else if !isDirectory, parents.contains(node), names[node] == nil {
             report("CKA-TAR-038", "a non-directory named after a directory that earlier entries are inside", name: name,
                    at: h.headerOffset)
         }
-        if names[n] == nil || isDirectory { names[n] = isDirectory }
-        for p in prefixes { parents.insert(p) }
+        if names[node] == nil || isDirectory { names[node] = isDirectory }
+        for p in prefixes { parents.insert(p.node) }
+        return node
     }
 
     /// CKA-TAR-039 (symlink targets) and CKA-TAR-040 (hard-link targets).
@@ -461,7 +469,8 @@ public final class TarLayerRules: TarReaderObserver {
         }
         if h.type == .hardLink {
             let target = TarNames.normalise(h.linkBytes, v1: v1)
-            guard case let .name(t) = target, TarNames.problem(t) == nil, regularFiles.contains(t) else {
+            guard case let .name(t) = target, TarNames.problem(t) == nil, let node = table.find(t),
+                  regularFiles.contains(node) else {
                 report("CKA-TAR-040", "hard link target '\(TarNames.display(h.linkBytes))' is not an earlier regular file "
                        + "of the same tar stream", name: name, at: h.headerOffset)
                 return
