@@ -45,7 +45,7 @@ enum V1ErrorMapping {
     static func outer(_ error: Error) -> Error {
         switch error {
         case let e as TarError:
-            return CheckpointError(requirement(e.kind), e.description, entry: e.entry, offset: e.offset)
+            return CheckpointError(requirement(e.kind), "tar: " + e.reason, entry: e.entry, offset: e.offset)
         case let e as CompressionError:
             return CheckpointError(requirement(e), "archive: \(e.description)", offset: nil)
         case let e as ByteStreamError:

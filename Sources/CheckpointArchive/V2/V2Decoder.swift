@@ -34,7 +34,14 @@ public final class V2Decoder {
         self.expectedIndexDigest = expectedIndexDigest
     }
 
+    /// Decodes the whole stream into `sink`.
+    /// - Throws: `CheckpointError` naming the requirement; errors of the tar reader and the decompressor are
+    ///   translated as the v1 reader translates them (CKA-TAR-001 for truncation, CKA-CMP-010, CKA-SEC-020, ...).
     public func decode(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
+        do { return try decodeStream(into: sink) } catch { throw V1ErrorMapping.outer(error) }
+    }
+
+    private func decodeStream(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
         // Entry 0: the version marker.
         hashing.markEntryBoundary()
         guard let first = try reader.next() else {
