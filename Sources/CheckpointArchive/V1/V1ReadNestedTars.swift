@@ -67,12 +67,11 @@ extension V1ReadSession {
         let nested = TarReader(source: decoded.source, limits: options.limits)
         let tarObserver = observer?.v1Reader(startsTar: label, dataOffset: base, compression: layer ? decoded.format : .none)
         nested.observer = tarObserver
-        var files: [[UInt8]: [UInt8]] = [:]
         var whiteouts: [String] = []
         var whiteoutSet: Set<String> = []
         do {
             while let e = try nested.next() {
-                try nestedEntry(e, nested, target: target, context: context, layer: layer, files: &files,
+                try nestedEntry(e, nested, target: target, context: context, layer: layer,
                                 whiteouts: &whiteouts, whiteoutSet: &whiteoutSet)
             }
             let end = try nested.finish()
@@ -104,7 +103,7 @@ extension V1ReadSession {
     }
 
     func nestedEntry(_ e: TarHeader, _ nested: TarReader, target: NestedTarget, context: NestedContext, layer: Bool,
-                     files: inout [[UInt8]: [UInt8]], whiteouts: inout [String], whiteoutSet: inout Set<String>) throws {
+                     whiteouts: inout [String], whiteoutSet: inout Set<String>) throws {
         observer?.v1Reader(readEntry: e, nestedIn: context.label)
         let at = context.outer(e.headerOffset)
         let entry = context.entry(e.path)
@@ -145,7 +144,12 @@ extension V1ReadSession {
         }
         var link: [UInt8]?
         if e.type == .hardLink {
-            link = try Self.hardLinkTarget(e, files: files, entry: entry, offset: at)
+            // An earlier regular file of this tar is a regular file of the tree below its root (each nested tar has a
+            // root of its own); the tree already numbers every name, so no second map of them is kept.
+            link = try Self.hardLinkTarget(e, entry: entry, offset: at) { name in
+                let path = root + [0x2F] + name
+                return tree.kind(path) == .regular ? path : nil
+            }
         }
         let isFile = e.type == .regular || e.type == .regularLegacy
         var reflink: ReflinkSource?
@@ -155,7 +159,6 @@ extension V1ReadSession {
         let path = root + [0x2F] + name
         try deliver(e, path: path, link: link, section: section, root: root,
                     data: isFile ? TarEntrySource(nested) : nil, reflink: reflink, entry: entry, offset: at)
-        if isFile { files[name] = path }
     }
 
     /// containerd whiteouts (CKA-CTRD-005, CKA-CNV-009).

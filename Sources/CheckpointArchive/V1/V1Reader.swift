@@ -283,7 +283,7 @@ final class V1ReadSession {
                       reader: TarReader) throws {
         var link: [UInt8]?
         if h.type == .hardLink {
-            link = try Self.hardLinkTarget(h, files: outerFiles, entry: h.path, offset: h.headerOffset)
+            link = try Self.hardLinkTarget(h, entry: h.path, offset: h.headerOffset) { outerFiles[$0] }
         }
         let isFile = h.type == .regular || h.type == .regularLegacy
         try deliver(h, path: path, link: link, section: section, root: root,
@@ -425,9 +425,11 @@ final class V1ReadSession {
 
     /// The unpacked path of a hard link's target, which must be an earlier regular file of the same tar
     /// (CKA-TAR-040).
-    static func hardLinkTarget(_ h: TarHeader, files: [[UInt8]: [UInt8]], entry: String, offset: Int64) throws -> [UInt8] {
+    /// - Parameter resolve: the unpacked path of an earlier regular file of the tar by its normalised name, or nil.
+    static func hardLinkTarget(_ h: TarHeader, entry: String, offset: Int64,
+                               resolve: ([UInt8]) -> [UInt8]?) throws -> [UInt8] {
         guard case let .name(target) = V1Path.normalise(h.linkBytes), V1Path.problem(target) == nil,
-              let mapped = files[target] else {
+              let mapped = resolve(target) else {
             throw CheckpointError("CKA-TAR-040",
                                   "hard link target '\(h.linkName)' is not an earlier regular file of the same tar",
                                   entry: entry, offset: offset)
