@@ -40,6 +40,11 @@ let package = Package(
             .product(name: "Compression", package: "checkpoint-archive"),
             .product(name: "ByteStreams", package: "checkpoint-archive"),
         ]),
+        // ArchiveIndex.parse (the v2 decoder's reader of cka-index.json): round trips through the canonical form.
+        .executableTarget(name: "FuzzIndex", dependencies: [
+            "FuzzSupport",
+            .product(name: "CheckpointArchive", package: "checkpoint-archive"),
+        ]),
         // The Conformance Validator on the bytes (through a scratch file, as ckpt-validate reads files),
         // and its text/JSON reports.
         .executableTarget(name: "FuzzValidate", dependencies: [

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz/make-seeds.sh OUT [SEED_DIR...]
 #
-# Writes the seed corpora of every fuzz target into OUT/<target>/ (tar, gzip, zstd, extract, validate):
+# Writes the seed corpora of every fuzz target into OUT/<target>/ (tar, gzip, zstd, extract, validate, index):
 # - archives `ckpt create` writes from the bundled Podman sample and from a small directory with every
 #   section and entry kind: v2 none/gzip/zstd, framed gzip/zstd, aligned 512/4096, and v1 podman/cri-o/
 #   containerd (each compressed three ways);
@@ -22,7 +22,7 @@ shift
 extra=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in tar gzip zstd extract validate; do mkdir -p "$out/$t"; done
+for t in tar gzip zstd extract validate index; do mkdir -p "$out/$t"; done
 
 echo "make-seeds: building ckpt" >&2
 (cd "$repo" && nice -n 19 swift build --product ckpt >/dev/null)
@@ -123,12 +123,16 @@ for f in "$work"/archives/*; do
     *) put tar "$f" ;;
   esac
 done
+# The v2 indexes, for the index reader.
+for f in "$out"/tar/*; do
+  if tar -xOf "$f" cka-index.json >"$work/index" 2>/dev/null && [[ -s "$work/index" ]]; then put index "$work/index"; fi
+done
 # Small hand-made decoder seeds: empty members/frames, multi-member, a skippable frame, trailing bytes.
 printf '' | gzip -c >"$work/g1"; put gzip "$work/g1"
 { printf 'a' | gzip -c; printf 'b' | gzip -c; } >"$work/g2"; put gzip "$work/g2"
 printf '' | zstd -qc >"$work/z1"; put zstd "$work/z1"
 { printf '\x50\x2a\x4d\x18\x04\x00\x00\x00abcd'; printf 'x' | zstd -qc; printf 'y' | zstd -qc --no-check; } >"$work/z2"; put zstd "$work/z2"
 head -c 20000 /dev/zero | zstd -qc --content-size >"$work/z3"; put zstd "$work/z3"
-for t in tar gzip zstd extract validate; do
+for t in tar gzip zstd extract validate index; do
   echo "make-seeds: $t: $(find "$out/$t" -type f | wc -l) seeds" >&2
 done
