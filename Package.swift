@@ -5,6 +5,7 @@ import PackageDescription
 //   C shims (CZlib, CZstd, CSysShims) -> ByteStreams
 //   -> TarFormat (tar headers, pax, streaming reader/writer) and Compression (gzip, zstd, detection)
 //   -> CheckpointArchive (sections, v1 profiles, v2 encoder/decoder) -> Conformance (rules, validator)
+//   -> VectorCorpus (the golden test vectors: cases, generator, verifier, traceability)
 //   -> the thin CLI targets ckpt, ckpt-validate, ckpt-vectors.
 let package = Package(
     name: "checkpoint-archive",
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "Compression", targets: ["Compression"]),
         .library(name: "CheckpointArchive", targets: ["CheckpointArchive"]),
         .library(name: "Conformance", targets: ["Conformance"]),
+        .library(name: "VectorCorpus", targets: ["VectorCorpus"]),
         .executable(name: "ckpt", targets: ["ckpt"]),
         .executable(name: "ckpt-validate", targets: ["ckpt-validate"]),
         .executable(name: "ckpt-vectors", targets: ["ckpt-vectors"]),
@@ -48,6 +50,13 @@ let package = Package(
         // Requirement rules, the validator engine, reports and the vector manifest.
         .target(name: "Conformance", dependencies: ["CheckpointArchive", "TarFormat", "Compression"]),
 
+        // The golden vectors: case definitions by area, the archive builders they share with the tests, the
+        // deterministic generator of Vectors/, the verifier and the requirement traceability.
+        .target(name: "VectorCorpus", dependencies: [
+            "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "CSysShims",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         .executableTarget(name: "ckpt", dependencies: [
             "CheckpointArchive", "TarFormat", "Compression", "ByteStreams",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -57,7 +66,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ckpt-vectors", dependencies: [
-            "Conformance",
+            "VectorCorpus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -70,8 +79,12 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: []),
         .testTarget(name: "ConformanceTests", dependencies: [
             "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",
-            "ckpt", "ckpt-validate",
+            "VectorCorpus", "ckpt", "ckpt-validate",
         ]),
+        .testTarget(name: "VectorTests", dependencies: [
+            "VectorCorpus", "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",
+            "ckpt-vectors", "ckpt",
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointArchiveTests", dependencies: [
             "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "ckpt", "TestSupport", "CSysShims",
             .product(name: "Crypto", package: "swift-crypto"),

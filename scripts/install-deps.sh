@@ -5,7 +5,9 @@ set -euo pipefail
 packages=(
   zlib1g-dev libzstd-dev libxml2-dev pkg-config   # build: system zlib and libzstd, FoundationXML
   zstd gzip pigz libarchive-tools golang-go python3  # the reference tools the tests compare against
+  bzip2 xz-utils lz4                                # readers of the bzip2, xz and lz4 vectors
   xfsprogs criu                                     # reflink tests on a loop-mounted XFS; CRIU's crit
+  time                                              # GNU time: peak memory of child processes in tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -33,10 +33,9 @@ extension ByteSource {
 
     /// Reads up to `count` bytes into a new array (shorter only at end of stream).
     public func readBytes(_ count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = try bytes.withUnsafeMutableBytes { try readFully(into: $0) }
-        if got < count { bytes.removeLast(count - got) }
-        return bytes
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = try readFully(into: UnsafeMutableRawBufferPointer(buffer))
+        }
     }
 
     /// Skips by reading and discarding: the fallback for sources that cannot seek.

@@ -24,6 +24,10 @@ public final class FileSource: ByteSource {
     private var consumed: Int64 = 0
     private var readAhead: Int
     private static let minimumReadAhead = 16 * 1024
+    /// The descriptor's offset (where the buffered bytes end) and the file's size, for seeking with one call;
+    /// nil until first needed.
+    private var descriptorOffset: Int64?
+    private var knownSize: Int64 = -1
 
     /// Wraps an open descriptor.
     /// - Parameters:
@@ -85,15 +89,25 @@ public final class FileSource: ByteSource {
             consumed += fromBuffer
             return count <= buffered ? count : fromBuffer + (try skipByReading(count - fromBuffer))
         }
-        // Seek past what is not buffered, but never beyond the end of the file.
-        let here = lseek(descriptor.rawValue, 0, SEEK_CUR)
-        let size = lseek(descriptor.rawValue, 0, SEEK_END)
-        guard here >= 0, size >= 0 else { throw ByteStreamError.system(operation: "lseek", errno: .current) }
+        // Seek past what is not buffered, but never beyond the end of the file (whose size is looked up again
+        // only when the target lies beyond the size known: a file may grow).
+        if descriptorOffset == nil {
+            let here = lseek(descriptor.rawValue, 0, SEEK_CUR)
+            guard here >= 0 else { throw ByteStreamError.system(operation: "lseek", errno: .current) }
+            descriptorOffset = Int64(here)
+        }
+        let here = descriptorOffset!
         let wanted = count - buffered
-        let possible = min(wanted, max(0, Int64(size) - Int64(here)))
-        guard lseek(descriptor.rawValue, off_t(Int64(here) + possible), SEEK_SET) >= 0 else {
+        if here + wanted > knownSize {
+            var info = stat()
+            guard fstat(descriptor.rawValue, &info) == 0 else { throw ByteStreamError.system(operation: "fstat", errno: .current) }
+            knownSize = Int64(info.st_size)
+        }
+        let possible = min(wanted, max(0, knownSize - here))
+        guard lseek(descriptor.rawValue, off_t(here + possible), SEEK_SET) >= 0 else {
             throw ByteStreamError.system(operation: "lseek", errno: .current)
         }
+        descriptorOffset = here + possible
         start = 0
         end = 0
         readAhead = Self.minimumReadAhead
@@ -113,6 +127,7 @@ public final class FileSource: ByteSource {
             }
             end = n
             storageBytesRead += Int64(n)
+            if let o = descriptorOffset { descriptorOffset = o + Int64(n) }
             break
         }
         // Sequential reading: grow the read-ahead towards the whole buffer.

@@ -6,10 +6,7 @@ public final class MemorySource: ByteSource {
     /// Copies `bytes` into storage owned by the source.
     public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         storage = .allocate(byteCount: bytes.count, alignment: 16)
-        // Arrays and slices are copied in one go (the element-wise path is slow in unoptimised builds).
-        if bytes.withContiguousStorageIfAvailable({ [storage] in storage.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
-            _ = storage.initializeMemory(as: UInt8.self, from: bytes)
-        }
+        storage.copyBytes(of: bytes)
     }
 
     deinit { storage.deallocate() }
@@ -26,5 +23,14 @@ public final class MemorySource: ByteSource {
         let n = Int(min(count, Int64(storage.count - offset)))
         offset += n
         return Int64(n)
+    }
+}
+
+extension UnsafeMutableRawBufferPointer {
+    /// Copies a byte collection to the start of the buffer (with one `memcpy` when it is contiguous).
+    func copyBytes<C: Collection>(of bytes: C) where C.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+            _ = initializeMemory(as: UInt8.self, from: bytes)
+        }
     }
 }

@@ -19,12 +19,8 @@ public final class PrefixedSource: ByteSource {
     ///   - inner: the source they came from.
     public init<C: Collection>(prefix: C, inner: ByteSource) where C.Element == UInt8 {
         self.inner = inner
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: prefix.count, alignment: 16)
-        // Arrays and slices are copied in one go (the element-wise path is slow in unoptimised builds).
-        if prefix.withContiguousStorageIfAvailable({ storage.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
-            _ = storage.initializeMemory(as: UInt8.self, from: prefix)
-        }
-        self.prefix = storage
+        self.prefix = .allocate(byteCount: prefix.count, alignment: 16)
+        self.prefix.copyBytes(of: prefix)
     }
 
     deinit { prefix.deallocate() }

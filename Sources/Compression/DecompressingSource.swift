@@ -16,6 +16,10 @@ public protocol DecompressingSource: ByteSource {
     var compressedPosition: Int64 { get }
     /// The limits this decoder enforces.
     var limits: DecompressionLimits { get }
+    /// Called when a gzip member or zstd data frame begins (skippable frames are not reported), with the inner
+    /// source's offset of its first byte and the decompressed offset its output begins at. The decoder reads
+    /// ahead, so the call comes before the consumer has read up to that decompressed offset.
+    var onMemberStart: ((_ compressedOffset: Int64, _ decompressedOffset: Int64) -> Void)? { get set }
 }
 
 /// The decompressed bytes a decoder has produced and not yet handed out.

@@ -24,6 +24,7 @@ public final class GzipDecodingSource: DecompressingSource, BufferedDecoding {
     public internal(set) var position: Int64 = 0
     /// The number of gzip members decoded completely so far.
     public private(set) var memberCount = 0
+    public var onMemberStart: ((_ compressedOffset: Int64, _ decompressedOffset: Int64) -> Void)?
 
     private let input: CompressedInput
     var output: DecodedBuffer
@@ -161,6 +162,7 @@ public final class GzipDecodingSource: DecompressingSource, BufferedDecoding {
             guard rc == Z_OK else { throw CompressionError.library(.gzip, code: Int(rc), message: zlibMessage()) }
         }
         atMemberStart = false
+        onMemberStart?(input.offset, limiter.produced + Int64(fillCapacity) - Int64(stream.pointee.avail_out))
         return true
     }
 

@@ -31,6 +31,7 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
     public private(set) var frameCount = 0
     /// The number of skippable frames passed over so far.
     public private(set) var skippableFrameCount = 0
+    public var onMemberStart: ((_ compressedOffset: Int64, _ decompressedOffset: Int64) -> Void)?
 
     private let input: CompressedInput
     var output: DecodedBuffer
@@ -173,6 +174,7 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
         currentFrame = header
         currentFrameDecoded = 0
         atFrameStart = false
+        if header.kind == .frame { onMemberStart?(input.offset, limiter.produced + Int64(outBuffer.pos)) }
         return true
     }
 

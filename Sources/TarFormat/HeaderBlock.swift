@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The 512-byte header block: field offsets, checksum and the raw decoding of one block.
 ///
 /// Parsing here is pure: it sees one block and knows nothing of the stream around it.
@@ -36,6 +39,8 @@ enum HeaderBlock {
     /// Whether every byte of the block is zero.
     static func isZero(_ block: UnsafeRawBufferPointer) -> Bool {
         // Word-at-a-time scan; blocks are small, but end-of-archive detection runs on every header.
+        // A header's first byte is almost never zero: look at the first word before the whole block.
+        if block.count >= 8, block.loadUnaligned(as: UInt64.self) != 0 { return false }
         var acc: UInt64 = 0
         var i = 0
         while i + 8 <= block.count { acc |= block.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
@@ -45,36 +50,60 @@ enum HeaderBlock {
 
     /// The unsigned and signed sums of the block with the checksum field read as spaces.
     static func checksums(_ block: UnsafeRawBufferPointer) -> (unsigned: Int64, signed: Int64) {
-        var unsigned: Int64 = 0
-        var signed: Int64 = 0
-        for i in 0..<size {
-            let c = checksum.contains(i) ? 0x20 : block[i]
-            unsigned += Int64(c)
-            signed += Int64(Int8(bitPattern: c))
+        // Eight bytes at a time: pairs of bytes summed into 16-bit lanes, and the top bits (bytes that count 256
+        // less in the signed sum) into 8-bit lanes; 64 words overflow neither.
+        let lanes: UInt64 = 0x00FF_00FF_00FF_00FF
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var sum: UInt64 = 0
+        var high: UInt64 = 0
+        let base = block.baseAddress!
+        for i in stride(from: 0, to: size, by: 8) {
+            var w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            // The checksum field (148..<156) counts as spaces: the high half of word 144, the low half of 152.
+            if i == 144 { w = w & 0x0000_0000_FFFF_FFFF | 0x2020_2020_0000_0000 }
+            if i == 152 { w = w & 0xFFFF_FFFF_0000_0000 | 0x0000_0000_2020_2020 }
+            sum &+= (w & lanes) &+ ((w >> 8) & lanes)
+            high &+= (w >> 7) & ones
         }
-        return (unsigned, signed)
+        let unsigned = Int64((sum & 0xFFFF) + (sum >> 16 & 0xFFFF) + (sum >> 32 & 0xFFFF) + (sum >> 48))
+        let highCount = Int64((high &* ones) >> 56)
+        return (unsigned, unsigned - 256 * highCount)
     }
 
     /// The layout a block's magic identifies.
     static func format(of block: UnsafeRawBufferPointer) -> TarHeaderFormat {
-        let m = Array(block[magic]) + Array(block[version])
-        if m == Array("ustar\u{0}00".utf8) {
-            return Array(block[starTrailer]) == [0x74, 0x61, 0x72, 0] ? [.ustar, .star] : .ustar
+        // magic (6 bytes) and version (2) are contiguous: compare them as one 64-bit word.
+        let m = block.loadUnaligned(fromByteOffset: magic.lowerBound, as: UInt64.self)
+        if m == ustarMagicWord {
+            return block.loadUnaligned(fromByteOffset: starTrailer.lowerBound, as: UInt32.self) == starTrailerWord
+                ? [.ustar, .star] : .ustar
         }
-        if m == Array("ustar  \u{0}".utf8) { return .gnu }
+        if m == gnuMagicWord { return .gnu }
         return .v7
     }
 
+    private static func word<T: FixedWidthInteger>(_ bytes: [UInt8], as: T.Type) -> T {
+        bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
+    }
+    private static let ustarMagicWord = word(Array("ustar\u{0}00".utf8), as: UInt64.self)
+    private static let gnuMagicWord = word(Array("ustar  \u{0}".utf8), as: UInt64.self)
+    private static let starTrailerWord = word([0x74, 0x61, 0x72, 0], as: UInt32.self)
+
     /// A NUL-terminated string field's bytes.
     static func bytes(_ block: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
-        let field = UnsafeRawBufferPointer(rebasing: block[range])
-        let end = field.firstIndex(of: 0) ?? field.count
-        return Array(field[0..<end])
+        let start = block.baseAddress! + range.lowerBound
+        let nul = memchr(start, 0, range.count)
+        let end = nul.map { UnsafeRawPointer($0) - start } ?? range.count
+        return Array(UnsafeRawBufferPointer(start: start, count: end))
     }
 
     /// A NUL-terminated string field decoded as UTF-8.
     static func string(_ block: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
-        String(decoding: bytes(block, range), as: UTF8.self)
+        if block[range.lowerBound] == 0 { return "" }
+        let start = block.baseAddress! + range.lowerBound
+        let nul = memchr(start, 0, range.count)
+        let end = nul.map { UnsafeRawPointer($0) - start } ?? range.count
+        return String(decoding: UnsafeRawBufferPointer(start: start, count: end), as: UTF8.self)
     }
 
     /// A numeric field; throws naming the field when it does not parse.
@@ -89,7 +118,8 @@ enum HeaderBlock {
 
     /// Whether a field is entirely NUL or space: GNU writes an empty atime/ctime that way.
     static func isBlank(_ block: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        block[range].allSatisfy { $0 == 0 || $0 == 0x20 }
+        for i in range where block[i] != 0 && block[i] != 0x20 { return false }
+        return true
     }
 
     /// Decodes the header fields of a block whose checksum has been verified.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Parsing and formatting of numeric header fields: octal text and GNU base-256 binary.
 ///
 /// Kept apart from I/O so each rule can be tested on bare bytes.
@@ -12,10 +15,21 @@ enum NumericFields {
 
     /// Octal text with optional leading spaces and trailing spaces or NULs; an all-blank field is 0.
     static func parseOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
+        // The usual form, zero-padded digits and a NUL or space at the end, in one loop.
+        if field.count >= 2, field.count <= 12, let p = field.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            let last = p[field.count - 1]
+            var value: Int64 = 0
+            var i = 0
+            while i < field.count - 1, p[i] &- 0x30 < 8 {
+                value = value << 3 | Int64(p[i] &- 0x30)
+                i += 1
+            }
+            if i == field.count - 1, last == 0 || last == 0x20 { return value }
+        }
         var start = 0
         var end = field.count
         // Some writers end the field at the first NUL and leave junk after it.
-        if let nul = field.firstIndex(of: 0) { end = nul }
+        if let base = field.baseAddress, let nul = memchr(base, 0, field.count) { end = UnsafeRawPointer(nul) - base }
         while start < end, field[start] == 0x20 { start += 1 }
         while end > start, field[end - 1] == 0x20 || field[end - 1] == 0 { end -= 1 }
         var value: Int64 = 0

@@ -17,8 +17,10 @@ public final class TarEntrySource: ByteSource {
         return chunk
     }
 
+    /// Skips within the entry's data; seeks when the reader's source is a file.
     public func skip(_ count: Int64) throws -> Int64 {
-        let n = try skipByReading(count)
+        let n = try reader.skip(count)
+        consumed += n
         return n
     }
 }

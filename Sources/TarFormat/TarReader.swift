@@ -1,4 +1,7 @@
 import ByteStreams
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A streaming tar reader: yields each entry's header, then lets the caller read or skip its data.
 ///
@@ -121,6 +124,18 @@ public final class TarReader {
         return chunk
     }
 
+    /// Skips up to `count` bytes of the current entry's data, seeking where the source can (a file).
+    /// - Returns: the bytes skipped; fewer than asked only at the end of the entry's data.
+    /// - Throws: `truncated` when the stream ends inside the data.
+    public func skip(_ count: Int64) throws -> Int64 {
+        let wanted = min(max(0, count), remaining)
+        guard wanted > 0 else { return 0 }
+        let n = try source.skip(wanted)
+        remaining -= n
+        if n < wanted { throw TarError(.truncated, offset: source.position, entry: currentName) }
+        return n
+    }
+
     /// Reads the current entry's remaining data into an array (bounded by `limit`).
     public func readData(limit: Int64 = 1 << 30) throws -> [UInt8] {
         guard remaining <= limit else {
@@ -145,13 +160,30 @@ public final class TarReader {
                 let chunk = try source.read(upTo: 1 << 20)
                 if chunk.isEmpty { break }
                 e.trailingBytes += Int64(chunk.count)
-                if e.firstTrailingGarbageOffset == nil, let i = chunk.firstIndex(where: { $0 != 0 }) {
+                if e.firstTrailingGarbageOffset == nil, let i = Self.firstNonZero(chunk) {
                     e.firstTrailingGarbageOffset = start + Int64(i)
                 }
             }
             end = e
         }
         return e
+    }
+
+    /// A page of zeros for `firstNonZero`.
+    private static let zeroPage = [UInt8](repeating: 0, count: 4096)
+
+    /// The index of the first non-zero byte of `chunk`, comparing a page at a time with `memcmp`: trailing zero
+    /// padding can be large (a decompression bomb's gigabyte), and a loop per byte costs seconds per gigabyte in
+    /// debug builds.
+    static func firstNonZero(_ chunk: UnsafeRawBufferPointer) -> Int? {
+        var at = 0
+        while at < chunk.count {
+            let n = min(zeroPage.count, chunk.count - at)
+            let differs = zeroPage.withUnsafeBytes { memcmp(chunk.baseAddress! + at, $0.baseAddress!, n) != 0 }
+            if differs { return (at..<(at + n)).first { chunk[$0] != 0 } }
+            at += n
+        }
+        return nil
     }
 
     /// Skips what is left of the current entry's data and its padding, so that `source.position` is where the
@@ -162,6 +194,13 @@ public final class TarReader {
 
     private func readBlock() throws -> Int { try source.readFully(into: block) }
 
+    /// Whether all bytes are zero (one pass the compiler vectorises, no early exit).
+    static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var acc: UInt8 = 0
+        for b in bytes { acc |= b }
+        return acc == 0
+    }
+
     private func skipRest() throws {
         if let observer, padding > 0 {
             // A validator wants to see the padding: skip the data, then read the padding itself.
@@ -171,11 +210,16 @@ public final class TarReader {
             }
             remaining = 0
             let at = source.position
-            let bytes = try source.readBytes(Int(padding))
+            // Padding is shorter than a block: read it into the block buffer.
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(padding)])
             let wanted = padding
             padding = 0
-            guard bytes.count == Int(wanted) else { throw TarError(.truncated, offset: source.position, entry: currentName) }
-            if let i = bytes.firstIndex(where: { $0 != 0 }) { observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i)) }
+            guard try source.readFully(into: bytes) == Int(wanted) else {
+                throw TarError(.truncated, offset: source.position, entry: currentName)
+            }
+            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
+                observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
+            }
             return
         }
         let total = remaining + padding
@@ -221,9 +265,11 @@ public final class TarReader {
         let pad = (512 - size % 512) % 512
         let padAt = source.position
         if let observer {
-            let bytes = try source.readBytes(Int(pad))
-            guard bytes.count == Int(pad) else { throw TarError(.truncated, offset: source.position) }
-            if let i = bytes.firstIndex(where: { $0 != 0 }) { observer.tarReader(self, sawNonZeroPaddingAt: padAt + Int64(i)) }
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(pad)])
+            guard try source.readFully(into: bytes) == Int(pad) else { throw TarError(.truncated, offset: source.position) }
+            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
+                observer.tarReader(self, sawNonZeroPaddingAt: padAt + Int64(i))
+            }
         } else {
             guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
         }
@@ -232,7 +278,8 @@ public final class TarReader {
     }
 
     private func readLongName(size: Int64, at: Int64) throws -> [UInt8] {
-        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength) + 1, what: "name length", at: at)
+        // The header may hold at most maxNameLength bytes, its terminating NUL included (CKA-TAR-028).
+        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength), what: "name length", at: at)
         if let nul = body.firstIndex(of: 0) { body.removeSubrange(nul...) }
         return body
     }

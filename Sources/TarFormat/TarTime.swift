@@ -34,29 +34,52 @@ public struct TarTime: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses a pax time value (`-?digits[.digits]`); fractions beyond nanoseconds are truncated.
     public init?(paxString: String) {
-        var text = Substring(paxString)
-        var negative = false
-        if text.first == "-" { negative = true; text = text.dropFirst() }
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let wholeText = parts.first, !wholeText.isEmpty, wholeText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-              let whole = Int64(wholeText) else { return nil }
+        var text = paxString
+        guard let parsed = text.withUTF8({ Self.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses the bytes of a pax time value, in one pass and without allocating.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> TarTime? {
+        var i = 0
+        let negative = bytes.first == 0x2D
+        if negative { i = 1 }
+        var whole: Int64 = 0
+        let wholeStart = i
+        while i < bytes.count, bytes[i] != 0x2E {
+            let c = bytes[i]
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            let (m, o1) = whole.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(c - 0x30))
+            guard !o1, !o2 else { return nil }
+            whole = a
+            i += 1
+        }
+        guard i > wholeStart else { return nil }
         var nanos: Int64 = 0
-        if parts.count == 2 {
-            let frac = parts[1]
-            guard !frac.isEmpty, frac.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-            var digits = String(frac.prefix(9))
-            digits += String(repeating: "0", count: 9 - digits.count)
-            nanos = Int64(digits) ?? 0
+        if i < bytes.count {
+            i += 1  // the '.'
+            guard i < bytes.count else { return nil }
+            var digits = 0
+            while i < bytes.count {
+                let c = bytes[i]
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                if digits < 9 {
+                    nanos = nanos * 10 + Int64(c - 0x30)
+                    digits += 1
+                }
+                i += 1
+            }
+            while digits < 9 {
+                nanos *= 10
+                digits += 1
+            }
         }
         if negative {
-            if nanos > 0 {
-                self.init(seconds: -whole - 1, nanoseconds: Int32(1_000_000_000 - nanos))
-            } else {
-                self.init(seconds: -whole)
-            }
-        } else {
-            self.init(seconds: whole, nanoseconds: Int32(nanos))
+            return nanos > 0 ? TarTime(seconds: -whole - 1, nanoseconds: Int32(1_000_000_000 - nanos))
+                : TarTime(seconds: -whole)
         }
+        return TarTime(seconds: whole, nanoseconds: Int32(nanos))
     }
 
     public var description: String { paxString }

@@ -52,8 +52,8 @@ extension Ckpt {
                     options.deterministic = encoding.deterministic
                     options.profile = chosenProfile
                     let result = try V2Encoder(directory: directory, options: options).encode(to: sink)
-                    summary = "\(result.outputBytes) bytes, \(result.index.sections.count) sections, "
-                        + "\(result.index.files.count) files; index digest \(result.indexDigest)"
+                    summary = "\(result.outputBytes) bytes, \(result.sections.count) sections, "
+                        + "\(result.fileCount) files; index digest \(result.indexDigest)"
                 case .v1:
                     guard !encoding.framed, encoding.align == 0 else {
                         throw ValidationError("--framed and --align apply to v2 only")
@@ -71,7 +71,7 @@ extension Ckpt {
                     summary = "v1 (\(written.profile.rawValue)), \(written.entryNames.count) entries"
                 }
                 progress.finish()
-                try out.commit()
+                try out.commit(durable: encoding.fsync)
                 if !quiet && output != "-" { printError("ckpt: wrote \(output): \(summary)") }
             } catch {
                 out.discard()
@@ -99,6 +99,12 @@ extension Ckpt {
 
         @Flag(help: "Reproducible output: mtime 0, no user or group names, ids 0 outside file-system sections.")
         var deterministic = false
+
+        @Flag(help: """
+            Force the archive to stable storage (fsync) before renaming it into place. Without it, as with tar, \
+            the rename still hides a failed run's partial output, but a power loss soon after may not.
+            """)
+        var fsync = false
 
         func chosenProfile() throws -> CheckpointProfile? {
             try profile.map { name in

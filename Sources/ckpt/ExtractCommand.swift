@@ -37,6 +37,9 @@ extension Ckpt {
               help: "Create device nodes found in rootfs, devshm and volume sections (default: only when run as root).")
         var devices: Bool?
 
+        @Flag(help: "Force every file and directory to stable storage (fsync) before the final rename.")
+        var fsync = false
+
         @Flag(help: "Print nothing but errors.")
         var quiet = false
 
@@ -48,12 +51,14 @@ extension Ckpt {
             defer { progress.finish() }
             var options = SafeExtractor.Options.forCurrentUser
             options.useReflink = !noReflink
+            options.fsync = fsync
             options.allowDeviceNodes = devices ?? (geteuid() == 0)
             let extractor = try SafeExtractor(destination: directory, options: options)
             let summary: ExtractionSummary
             do {
                 let reflink = opened.compression == .none && file.isSeekable ? file.descriptor.rawValue : nil
                 summary = try ArchiveExtraction.decode(opened, into: extractor, reflinkDescriptor: reflink,
+                                                       archiveDescriptor: file.isSeekable ? file.descriptor.rawValue : nil,
                                                        expectedIndexDigest: expectIndexDigest)
                 try extractor.commit()
             } catch {

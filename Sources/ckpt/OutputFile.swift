@@ -35,11 +35,15 @@ final class OutputFile {
     /// The descriptor written to.
     var descriptor: Int32 { sink.descriptor.rawValue }
 
-    /// Flushes and moves the file into place.
-    func commit() throws {
+    /// Flushes and moves the file into place; `durable` first forces its data to stable storage (`fsync`), so
+    /// that not even a power loss right after the rename can leave a partial file under the final name.
+    func commit(durable: Bool) throws {
         try sink.flush()
-        guard let temp = temporaryPath else { return }
-        guard fsync(sink.descriptor.rawValue) == 0, rename(temp, path) == 0 else {
+        guard let temp = temporaryPath else {
+            if durable { _ = fsync(sink.descriptor.rawValue) }  // a pipe or terminal: nothing to force
+            return
+        }
+        guard !durable || fsync(sink.descriptor.rawValue) == 0, rename(temp, path) == 0 else {
             let e = Errno(rawValue: errno)
             unlink(temp)
             throw ByteStreamError.system(operation: "rename \(temp) to \(path)", errno: e)

@@ -239,7 +239,10 @@ final class V1ReaderTests: XCTestCase {
         }
         let noInventory = try V1Test.tar([V1Test.file("config.dump", "{}"), V1Test.file("spec.dump", "{}"),
                                           V1Test.dir("checkpoint/")])
-        XCTAssertTrue(try V1Test.read(noInventory).summary.warnings.contains { $0.requirement == "CKA-V1-003" })
+        // Read to the end (a validator reports everything), but marked as a reason to refuse the archive.
+        let summary = try V1Test.read(noInventory).summary
+        XCTAssertEqual(summary.refusals.map(\.requirement), ["CKA-V1-003"])
+        XCTAssertFalse(summary.warnings.contains { $0.requirement == "CKA-V1-003" })
     }
 
     // MARK: - Hostile deleted.files and bind.mounts

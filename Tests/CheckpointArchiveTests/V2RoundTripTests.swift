@@ -109,12 +109,18 @@ final class V2RoundTripTests: XCTestCase {
         let bad = dir.appendingPathComponent("bad.tar")
         try Data(bytes).write(to: bad)
         let out = dir.appendingPathComponent("out")
-        let r = try TestTools.run([ckpt, "extract", bad.path, out.path])
-        XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderrText.contains("CKA-IDX-005") && r.stderrText.contains("big.bin"), r.stderrText)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "a refused archive left output")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".out") }
-        XCTAssertEqual(leftovers, [], "staging directory left behind")
+        // From the file, the digest is computed by worker threads from the written files; with --no-reflink
+        // the data passes through the process; from a pipe it is hashed on the stream. All three must refuse.
+        for (how, args, stdin) in [("file", [bad.path], nil as Data?), ("no-reflink", ["--no-reflink", bad.path], nil),
+                                   ("pipe", ["-"], Data(bytes))] {
+            let r = try TestTools.run([ckpt, "extract"] + args + [out.path], stdin: stdin)
+            XCTAssertEqual(r.status, 1, how)
+            XCTAssertTrue(r.stderrText.contains("CKA-IDX-005") && r.stderrText.contains("big.bin"), how + ": " + r.stderrText)
+            XCTAssertTrue(r.stderrText.contains("at byte offset \(offset)"), how + ": the data offset: " + r.stderrText)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(how): a refused archive left output")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".out") }
+            XCTAssertEqual(leftovers, [], "\(how): staging directory left behind")
+        }
     }
 
     func testPinnedIndexDigest() throws {

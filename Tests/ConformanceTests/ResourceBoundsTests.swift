@@ -113,7 +113,8 @@ final class ResourceBoundsTests: XCTestCase {
     /// Sixteen directories 1,000 components deep with 60-byte components (61,000-byte names, 1 MB in all): within
     /// every limit, but each name has 999 parents. The validator kept every parent as a byte string of its own (depth
     /// times length: 2.4 GiB and 198 s) and so did the v1 reader (4 GiB and more than 300 s for `ckpt extract`). Names
-    /// are now numbered component by component (`PathTable`), and the directories a v1 reader creates for missing
+    /// and their parents are now fingerprints in a `NameTable` (16 bytes each, fixed memory in a validator), and the
+    /// directories a v1 reader creates for missing
     /// parents are bounded like the JSON file listing them (64 MiB of paths, table 2.9): a resource limit
     /// (CKA-TAR-043). What the validator still holds is those 64 MiB of implied paths; below 256 MiB here (113 MiB
     /// measured). `ckpt extract` (461 MiB, 41 s in a debug build: the extractor keeps every directory's component list

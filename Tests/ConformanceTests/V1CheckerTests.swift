@@ -179,11 +179,11 @@ final class V1CheckerTests: XCTestCase {
         var dev = TarHeader(path: "./null", type: .characterDevice, mode: 0o666)
         dev.devMajor = 1
         dev.devMinor = 3
-        let shm = try C.tar([C.dir("./"), (dev, [])])
+        let shm = try C.tar([C.dir("./"), V1TestEntry(header: dev)])
         assertV1Findings(try C.podman([C.file("devshm-checkpoint.tar", bytes: shm, mode: 0o644)]), [])
         var outer = dev
         outer.path = "checkpoint/null"
-        let (c, _) = C.run(try C.podman([(outer, [])]))
+        let (c, _) = C.run(try C.podman([V1TestEntry(header: outer)]))
         XCTAssertEqual(c.diagnostics.first?.id, "CKA-TAR-008")
     }
 
@@ -408,6 +408,58 @@ final class V1CheckerTests: XCTestCase {
         XCTAssertEqual(c.diagnostics.last?.id, "CKA-TAR-001")
     }
 
+    // MARK: - Keeping going after a refused entry (CKA-GEN-012)
+
+    /// Three independent problems: a required file missing (no checkpoint/), bad JSON in one metadata file, a
+    /// hostile path in deleted.files. Each is reported; fixing one removes exactly its finding.
+    func testIndependentProblemsAreAllReported() throws {
+        func archive(checkpoint: Bool = false, network: String = "{bad", deleted: String = #"["/../etc/shadow"]"#)
+            throws -> [UInt8] {
+            var entries = [C.file("config.dump", C.podmanConfig), C.file("spec.dump", C.podmanSpec),
+                           C.file("network.status", network), C.file("deleted.files", deleted)]
+            if checkpoint { entries += [C.dir("checkpoint/"), C.file("checkpoint/inventory.img", bytes: C.inventory)] }
+            return try C.tar(C.ordered(entries, by: C.podmanOrder))
+        }
+        let (c, result) = assertV1Findings(try archive(), ["CKA-V1-002", "CKA-V1-007", "CKA-SEC-010"])
+        XCTAssertEqual(result.profile, "podman", "the profile rules run on what was read")
+        XCTAssertEqual(c.diagnostics.first { $0.id == "CKA-SEC-010" }?.path, "deleted.files")
+        XCTAssertEqual(c.diagnostics.first { $0.id == "CKA-V1-007" }?.path, "network.status")
+        assertV1Findings(try archive(checkpoint: true), ["CKA-V1-007", "CKA-SEC-010"])
+        assertV1Findings(try archive(network: "{}"), ["CKA-V1-002", "CKA-SEC-010"])
+        assertV1Findings(try archive(deleted: #"["/etc/shadow"]"#), ["CKA-V1-002", "CKA-V1-007"])
+        assertV1Findings(try archive(checkpoint: true, network: "{}", deleted: #"["/etc/shadow"]"#), [])
+    }
+
+    /// A refused entry in a nested tar is skipped, the nested tar and the outer stream go on; a nested tar that
+    /// cannot be read further is left, and the outer stream still goes on.
+    func testNestedProblemsDoNotEndTheCheck() throws {
+        let hostile = try C.tar([C.file("../escape", "x", mode: 0o644), C.file("etc/motd", "m", mode: 0o644),
+                                 C.file("etc/motd", "again", mode: 0o644)])
+        let later = C.file("checkpoint/core-1.img", bytes: Self.pstreeImage, mode: 0o644)  // CKA-V1-009 after it
+        let (c, _) = assertV1Findings(try C.podman([C.file("rootfs-diff.tar", bytes: hostile, mode: 0o644), later]),
+                                      ["CKA-TAR-034", "CKA-TAR-037", "CKA-V1-009"])
+        XCTAssertEqual(c.diagnostics.first { $0.id == "CKA-TAR-037" }?.path, "rootfs-diff.tar: etc/motd")
+        var broken = try C.tar([C.file("etc/motd", "m", mode: 0o644), C.file("etc/issue", "i", mode: 0o644)])
+        broken[1024 + 148] ^= 1  // the second nested header's checksum
+        assertV1Findings(try C.podman([C.file("rootfs-diff.tar", bytes: broken, mode: 0o644), later]),
+                         ["CKA-TAR-004", "CKA-V1-009"])
+    }
+
+    /// Malformed outer input still ends the check where it is (nothing after it is reported), and the
+    /// findings of each requirement stay capped however many entries break it.
+    func testMalformedOuterStreamStopsAndFindingsAreCapped() throws {
+        var bytes = try C.podman([C.file("etc-shadow", "x", mode: 0o644), C.file("zz/late.json", "{}", mode: 0o644)])
+        let late = try XCTUnwrap((0..<(bytes.count / 512)).first { bytes[($0 * 512)..<($0 * 512 + 12)].elementsEqual("zz/late.json".utf8) })
+        bytes[late * 512 + 148] ^= 1
+        let (c, _) = assertV1Findings(bytes, ["CKA-V1-005", "CKA-TAR-004"])
+        XCTAssertEqual(c.diagnostics.last?.id, "CKA-TAR-004")
+        XCTAssertFalse(c.diagnostics.contains { ($0.offset ?? 0) > Int64(late * 512) }, "nothing after the malformed header")
+        let many = (0..<30).map { C.file("checkpoint/x\($0)/../../y\($0)", "x") }
+        let (capped, _) = assertV1Findings(try C.podman(many), ["CKA-TAR-034"])
+        XCTAssertEqual(capped.diagnostics.count, capped.capPerRule + 1, "the cap, then one line saying more were left out")
+        XCTAssertTrue(capped.diagnostics.last?.message.contains("left out") ?? false)
+    }
+
     // MARK: - CRIU image magic (CKA-V1-021)
 
     /// An image header as CRIU writes it: IMG_COMMON_MAGIC, then PSTREE_MAGIC (0x50273030), little-endian.
@@ -425,13 +477,14 @@ final class V1CheckerTests: XCTestCase {
     }
 
     func testCRIUImageMagic() {
-        typealias I = V1CRIUImages
+        typealias I = CRIUImages
         XCTAssertNil(I.problem(name: "checkpoint/inventory.img", prefix: C.inventory, size: 8))
         XCTAssertNil(I.problem(name: "checkpoint/core-1.img", prefix: [0x19, 0x43, 0x56, 0x54, 0x47, 0x38, 0x05, 0x55], size: 80))
         XCTAssertNil(I.problem(name: "checkpoint/pages-1.img", prefix: Array("ckpt-sam".utf8), size: 8192))
         XCTAssertNil(I.problem(name: "checkpoint/descriptors.json", prefix: Array("[\"/dev/".utf8), size: 100))
         XCTAssertNotNil(I.problem(name: "checkpoint/inventory.img", prefix: Array("inv".utf8), size: 3))
         XCTAssertNotNil(I.problem(name: "checkpoint/core-1.img", prefix: Array("core".utf8), size: 4))
-        XCTAssertEqual(I.requirementID, "CKA-V1-021")
+        XCTAssertEqual(I.v1RequirementID, "CKA-V1-021")
+        XCTAssertEqual(I.v2RequirementID, "CKA-V2-055")
     }
 }

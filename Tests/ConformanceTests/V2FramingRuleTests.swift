@@ -2,7 +2,9 @@ import ByteStreams
 import CheckpointArchive
 import Compression
 @testable import Conformance
+import Foundation
 import TarFormat
+import TestSupport
 import XCTest
 
 /// Framed compression (5.7) and alignment (5.8).
@@ -14,8 +16,8 @@ final class V2FramingRuleTests: XCTestCase {
         return try a.build()
     }
 
-    private func check(_ file: [UInt8], boundaries: [V2FrameBoundary]? = nil) throws -> V2Outcome {
-        try V2Check.run(file, boundaries: boundaries)
+    private func check(_ file: [UInt8], frames: Bool = true) throws -> V2Outcome {
+        try V2Check.run(file, frames: frames)
     }
 
     func testGzipLocator003() throws {
@@ -52,7 +54,9 @@ final class V2FramingRuleTests: XCTestCase {
             var member = built.file
             member[payload + 8] = 0  // the index member's archive offset
             member[payload + 9] = 0
-            XCTAssertEqual(try check(member, boundaries: built.boundaries).ids, ["CKA-FRM-005"], "\(compression)")
+            XCTAssertEqual(try check(member).ids, ["CKA-FRM-005"], "\(compression)")
+            // Without member starts the index member's offset is only known to follow the sections' members.
+            XCTAssertTrue(try check(member, frames: false).ids.contains("CKA-FRM-005"), "\(compression)")
         }
     }
 
@@ -70,12 +74,71 @@ final class V2FramingRuleTests: XCTestCase {
     }
 
     func testMemberBoundaries001() throws {
-        let built = try framed(.zstd)
-        XCTAssertEqual(try check(built.file, boundaries: built.boundaries).diagnostics, [])
-        let merged = built.boundaries.filter { $0.tarOffset != 5632 }
-        let outcome = try check(built.file, boundaries: merged)
-        XCTAssertTrue(outcome.ids.contains("CKA-FRM-001"), V2Check.describe(outcome))
-        XCTAssertEqual(outcome.diagnostics.first { $0.id == "CKA-FRM-001" }?.offset, 5632)
+        for compression in [CompressionFormat.gzip, .zstd] {
+            XCTAssertEqual(try check(try framed(compression).file).diagnostics, [], "\(compression)")
+            // The checkpoint section (at 5632) continues the metadata section's member.
+            var a = V2TestArchive()
+            a.compression = compression
+            a.framed = true
+            a.continuedSection = 1
+            let outcome = try check(try a.build().file)
+            XCTAssertTrue(outcome.ids.contains("CKA-FRM-001"), V2Check.describe(outcome))
+            XCTAssertEqual(outcome.diagnostics.first { $0.id == "CKA-FRM-001" }?.offset, 5632)
+            XCTAssertEqual(outcome.diagnostics.first { $0.id == "CKA-FRM-001" }?.path, "checkpoint/")
+            XCTAssertFalse(try check(try a.build().file, frames: false).ids.contains("CKA-FRM-001"))
+        }
+    }
+
+    /// A diagnostic of a framed archive names the member or frame holding its offset; the engine drops that for an
+    /// archive of one member (whole-stream compression), where it says nothing.
+    func testDiagnosticsCarryTheirMembersOffset() throws {
+        let dir = try TestTools.temporaryDirectory(self)
+        for compression in [CompressionFormat.gzip, .zstd] {
+            for framed in [true, false] {
+                var a = V2TestArchive()
+                a.compression = compression
+                a.framed = framed
+                a.entries.insert([.file("checkpoint/pstree.img", "not an image")], after: "checkpoint/inventory.img")
+                a.entries.update("rootfs/tree/etc/app.conf") { $0.header.mode = 0o4644 }  // fine in rootfs
+                a.entries.update("metadata/spec.dump") { $0.header.mode = 0o644 }  // CKA-V2-044
+                let built = try a.build()
+                let file = dir.appendingPathComponent("f-\(compression)-\(framed)")
+                try Data(built.file).write(to: file)
+                let report = Validator().validate(file: "f", source: try FileSource(path: file.path))
+                let byID = Dictionary(report.diagnostics.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                XCTAssertEqual(Set(byID.keys), ["CKA-V2-055", "CKA-V2-044"], "\(report.diagnostics)")
+                // Members begin at 0, at each section (metadata, checkpoint, rootfs) and at the index.
+                XCTAssertEqual(byID["CKA-V2-044"]?.compressedOffset, framed ? built.boundaries[1].compressedOffset : nil)
+                XCTAssertEqual(byID["CKA-V2-055"]?.compressedOffset, framed ? built.boundaries[2].compressedOffset : nil)
+                XCTAssertEqual(byID["CKA-V2-055"]?.offset, built.layout.entry("checkpoint/pstree.img").headerOffset)
+            }
+        }
+        // Where decoding failed is an archive offset whatever the framing.
+        var a = V2TestArchive()
+        a.compression = .gzip
+        var bytes = try a.build().file
+        bytes[bytes.count / 2] ^= 0xFF
+        let file = dir.appendingPathComponent("corrupt.gz")
+        try Data(bytes).write(to: file)
+        let report = Validator().validate(file: "c", source: try FileSource(path: file.path))
+        let failure = try XCTUnwrap(report.diagnostics.first { $0.id == "CKA-CMP-006" }, "\(report.diagnostics)")
+        XCTAssertNotNil(failure.compressedOffset)
+        XCTAssertLessThanOrEqual(failure.compressedOffset ?? .max, Int64(bytes.count))
+    }
+
+    /// The decoders report every member or frame where the builder began one (FrameTracker's input).
+    func testDecoderReportsMemberStarts() throws {
+        for compression in [CompressionFormat.gzip, .zstd] {
+            let built = try framed(compression)
+            let decoded = try openDecompressed(MemorySource(built.file))
+            var seen: [V2TestMember] = []
+            decoded.decoder?.onMemberStart = { seen.append(V2TestMember(compressedOffset: $0, tarOffset: $1)) }
+            while try !decoded.source.read(upTo: 1000).isEmpty {}
+            // gzip's locator is an empty member of its own after the end-of-archive blocks; zstd's is skippable.
+            let expected = built.boundaries + (compression == .gzip
+                ? [V2TestMember(compressedOffset: Int64(built.file.count - 58), tarOffset: Int64(built.tar.count))] : [])
+            XCTAssertEqual(seen, expected, "\(compression)")
+        }
     }
 
     func testFramedClaimWithoutLocator008() throws {

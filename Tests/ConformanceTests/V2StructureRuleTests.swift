@@ -33,7 +33,7 @@ final class V2StructureRuleTests: XCTestCase {
 
     func testMembership013() throws {
         try assertRule("CKA-V2-013", { a in
-            a.entries.insert([.file("checkpoint/extra.img", "x")], after: "metadata/spec.dump")
+            a.entries.insert([.file("checkpoint/extra.json", "x")], after: "metadata/spec.dump")
         }, variant: { a in a.entries.insert([.file("checkpoint/extra.img", "x")], after: "checkpoint/inventory.img") })
     }
 
@@ -141,6 +141,43 @@ final class V2StructureRuleTests: XCTestCase {
         })
     }
 
+    /// CKA-V2-055: CRIU images in checkpoint/ and pre-checkpoint/ start with a CRIU magic (a warning).
+    func testCRIUImageMagic055() throws {
+        let pstree: [UInt8] = [0x19, 0x43, 0x56, 0x54, 0x30, 0x30, 0x27, 0x50, 0, 0, 0, 0]
+        let found = try assertRule("CKA-V2-055", { a in
+            a.entries.insert([.file("checkpoint/pstree.img", "not an image")], after: "checkpoint/inventory.img")
+        }, variant: { a in a.entries.insert([.bytes("checkpoint/pstree.img", pstree)], after: "checkpoint/inventory.img") })
+        XCTAssertEqual(found.diagnostics.map(\.id), ["CKA-V2-055"])
+        XCTAssertEqual(found.diagnostics.first?.severity, .warning)
+        XCTAssertEqual(found.diagnostics.first?.path, "checkpoint/pstree.img")
+        // inventory.img needs INVENTORY_MAGIC itself; an image too short for a magic is reported too.
+        try assertRule("CKA-V2-055", { a in
+            a.entries.update("checkpoint/inventory.img") { $0 = .bytes("checkpoint/inventory.img", pstree) }
+        })
+        try assertRule("CKA-V2-055", { a in
+            a.entries.insert([.bytes("checkpoint/core-1.img", [0x19, 0x43])], after: "checkpoint/inventory.img")
+        })
+        // The same in a pre-checkpoint section; raw images (pages-*.img) and other files carry no magic.
+        try assertRule("CKA-V2-055", { a in
+            a.entries.update("checkpoint/") { $0 = .marker("pre-checkpoint") }
+            a.entries.update("checkpoint/inventory.img") { $0 = .file("pre-checkpoint/mm-1.img", "x") }
+        }, variant: { a in
+            a.entries.update("checkpoint/") { $0 = .marker("pre-checkpoint") }
+            a.entries.update("checkpoint/inventory.img") { $0 = .file("pre-checkpoint/pages-1.img", "x") }
+            a.entries.insert([.file("pre-checkpoint/descriptors.json", "[]")], after: "pre-checkpoint/pages-1.img")
+        })
+        // Without digest verification the head of a large image is still read (the rest is skipped).
+        var options = ValidatorOptions()
+        options.verifyDigests = false
+        var big = V2TestArchive()
+        big.entries.insert([.bytes("checkpoint/pages-1.img", Array(repeating: 7, count: 70_000)),
+                            .bytes("checkpoint/pstree.img", Array("bad!".utf8) + Array(repeating: 0, count: 70_000))],
+                           after: "checkpoint/inventory.img")
+        XCTAssertEqual(try V2Check.run(big, options: options).ids, ["CKA-V2-055"])
+        big.entries.update("checkpoint/pstree.img") { $0 = .bytes("checkpoint/pstree.img", pstree + Array(repeating: 0, count: 70_000)) }
+        XCTAssertEqual(try V2Check.run(big, options: options).ids, [])
+    }
+
     func testLogs037() throws {
         try assertRule("CKA-V2-037", { a in a.entries += [.marker("logs"), .file("logs/sub/x.log", "x")] },
                        variant: { a in a.entries += [.marker("logs"), .file("logs/ctr.log", "x"), .file("logs/io.kubernetes.cri-o.LogPath", "x")] })
@@ -241,16 +278,16 @@ final class V2StructureRuleTests: XCTestCase {
     func testManyFindingsInOneRun() throws {
         var a = V2TestArchive()
         a.entries.update("metadata/spec.dump") { $0.header.mode = 0o644 }
-        a.entries.insert([.file("checkpoint/extra.img", "x")], after: "metadata/spec.dump")
+        a.entries.insert([.file("checkpoint/extra.json", "x")], after: "metadata/spec.dump")
         a.entries.insert([.file("rootfs/tree/etc/.wh.gone", "", mode: 0o644)], after: "rootfs/tree/etc/")
         let built = try a.build()
         var bytes = built.file
-        bytes[Int(built.layout.entry("checkpoint/inventory.img").dataOffset)] ^= 1
+        bytes[Int(built.layout.entry("checkpoint/inventory.img").dataOffset) + 10] ^= 1  // after the magic
         let outcome = try V2Check.run(bytes)
         XCTAssertEqual(outcome.ids, ["CKA-V2-044", "CKA-V2-013", "CKA-V2-034", "CKA-IDX-005"], V2Check.describe(outcome))
         let moved = outcome.diagnostics.first { $0.id == "CKA-V2-013" }
-        XCTAssertEqual(moved?.path, "checkpoint/extra.img")
-        XCTAssertEqual(moved?.offset, built.layout.entry("checkpoint/extra.img").headerOffset)
+        XCTAssertEqual(moved?.path, "checkpoint/extra.json")
+        XCTAssertEqual(moved?.offset, built.layout.entry("checkpoint/extra.json").headerOffset)
         XCTAssertEqual(outcome.diagnostics.first { $0.id == "CKA-IDX-005" }?.path, "checkpoint/inventory.img")
     }
 }

@@ -21,13 +21,18 @@ struct V2Outcome {
 }
 
 enum V2Check {
+    /// Runs the v2 checker alone (no tar-layer rules) on archive bytes.
+    /// - Parameter frames: whether the decoder's member starts are given to the checker (as the engine does);
+    ///   without them CKA-FRM-001 is not checked and compressedStart only for consistency.
     static func run(_ file: [UInt8], options: ValidatorOptions = ValidatorOptions(), tail: Bool = true,
-                    boundaries: [V2FrameBoundary]? = nil) throws -> V2Outcome {
+                    frames: Bool = true) throws -> V2Outcome {
         let decoded = try openDecompressed(MemorySource(file))
+        let tracker = FrameTracker()
+        decoded.decoder?.onMemberStart = { tracker.memberStarted(compressedOffset: $0, tarOffset: $1) }
         let collector = DiagnosticCollector(capPerRule: 50)
         let checker = V2Checker(collector: collector, options: options, compression: decoded.format,
-                                tail: tail ? Array(file.suffix(64)) : nil, tarObserver: nil, entryHook: nil)
-        if let boundaries { checker.frameBoundaries = { boundaries } }
+                                tail: tail ? Array(file.suffix(64)) : nil, tarObserver: nil, entryHook: nil,
+                                frames: frames && decoded.decoder != nil ? tracker : nil)
         var failure: Error?
         let result = checker.check(stream: decoded.source) { failure = $0 }
         return V2Outcome(diagnostics: collector.diagnostics, checked: collector.checked, result: result,
@@ -41,28 +46,6 @@ enum V2Check {
     static func describe(_ o: V2Outcome) -> String {
         o.diagnostics.map { "\($0.id) \($0.path ?? "-")@\($0.offset.map(String.init) ?? "-"): \($0.message)" }
             .joined(separator: "\n") + (o.malformed.map { "\nmalformed: \($0)" } ?? "")
-    }
-}
-
-/// Patching raw header blocks (the checksum is recomputed).
-enum V2Patch {
-    static func header(_ bytes: inout [UInt8], at offset: Int, _ change: (inout [UInt8]) -> Void) {
-        var block = Array(bytes[offset..<(offset + 512)])
-        change(&block)
-        for i in 148..<156 { block[i] = 0x20 }
-        var sum = block.reduce(0) { $0 + Int($1) }
-        for i in stride(from: 153, through: 148, by: -1) {
-            block[i] = 0x30 + UInt8(sum & 7)
-            sum >>= 3
-        }
-        block[154] = 0
-        block[155] = 0x20
-        bytes.replaceSubrange(offset..<(offset + 512), with: block)
-    }
-
-    static func put(_ block: inout [UInt8], _ text: String, at offset: Int, width: Int) {
-        let b = Array(text.utf8)
-        for i in 0..<width { block[offset + i] = i < b.count ? b[i] : 0 }
     }
 }
 
@@ -157,20 +140,5 @@ extension XCTestCase {
         var bytes = built.file
         try change(&bytes, built.layout)
         return try V2Check.run(bytes, options: options)
-    }
-}
-
-extension Array where Element == V2TestEntry {
-    /// Inserts entries after the entry named `path`.
-    mutating func insert(_ entries: [V2TestEntry], after path: String) {
-        let i = firstIndex { $0.header.path == path }!
-        insert(contentsOf: entries, at: i + 1)
-    }
-
-    mutating func remove(_ path: String) { removeAll { $0.header.path == path } }
-
-    mutating func update(_ path: String, _ change: (inout V2TestEntry) -> Void) {
-        let i = firstIndex { $0.header.path == path }!
-        change(&self[i])
     }
 }

@@ -82,8 +82,53 @@ final class ValidateCommandTests: XCTestCase {
             let a = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(fromFile.stdoutText.utf8)) as? [String: Any])
             let b = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(fromStdin.stdoutText.utf8)) as? [String: Any])
             XCTAssertEqual(a["verdict"] as? String, b["verdict"] as? String)
-            let ids = { (o: [String: Any]) in (o["diagnostics"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "")@\($0["offset"] ?? "")" } }
+            let ids = { (o: [String: Any]) in
+                (o["diagnostics"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "")@\($0["offset"] ?? "")/\($0["compressedOffset"] ?? "")" }
+            }
             XCTAssertEqual(ids(a), ids(b), file.lastPathComponent)
+        }
+    }
+
+    /// Diagnostics of framed archives name the member or frame holding their offset, in every format and from
+    /// standard input too; a whole-stream compressed archive has no such offset.
+    func testFramedArchivesReportCompressedOffsets() throws {
+        let dir = try TestTools.temporaryDirectory(self)
+        let src = dir.appendingPathComponent("src")
+        try FileManager.default.createDirectory(at: src.appendingPathComponent("metadata"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: src.appendingPathComponent("checkpoint"), withIntermediateDirectories: true)
+        try Data(#"{"id":"0123abcd","name":"demo"}"#.utf8).write(to: src.appendingPathComponent("metadata/config.dump"))
+        try Data(#"{"annotations":{"io.container.manager":"libpod"}}"#.utf8).write(to: src.appendingPathComponent("metadata/spec.dump"))
+        try Data([0x16, 0x31, 0x31, 0x58] + [UInt8](repeating: 0, count: 60)).write(to: src.appendingPathComponent("checkpoint/inventory.img"))
+        try Data("not an image".utf8).write(to: src.appendingPathComponent("checkpoint/pstree.img"))
+        for p in ["metadata/config.dump", "metadata/spec.dump", "checkpoint/inventory.img", "checkpoint/pstree.img"] {
+            chmod(src.appendingPathComponent(p).path, 0o600)
+        }
+        for (compression, framed) in [("zstd", true), ("gzip", true), ("zstd", false)] {
+            let out = dir.appendingPathComponent("a-\(compression)-\(framed).tar")
+            let r = try TestTools.run([ckpt, "create", "--quiet", "--compress", compression] + (framed ? ["--framed"] : [])
+                                      + [src.path, out.path])
+            XCTAssertEqual(r.status, 0, r.stderrText)
+            for input in [[out.path], ["-"]] {
+                let json = try TestTools.run([validate, "--format", "json"] + input, stdinFile: input == ["-"] ? out : nil)
+                XCTAssertEqual(json.status, 0, json.stdoutText)
+                let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdoutText.utf8)) as? [String: Any])
+                XCTAssertEqual(o["verdict"] as? String, "acceptable")
+                let d = try XCTUnwrap((o["diagnostics"] as? [[String: Any]])?.first)
+                XCTAssertEqual(d["id"] as? String, "CKA-V2-055")
+                XCTAssertEqual(d["path"] as? String, "checkpoint/pstree.img")
+                let compressed = d["compressedOffset"] as? Int
+                if framed {
+                    // The checkpoint section's frame: after the header's and the metadata section's.
+                    XCTAssertNotNil(compressed, "\(compression) \(input)")
+                    XCTAssertGreaterThan(compressed ?? 0, 0)
+                } else {
+                    XCTAssertTrue(d["compressedOffset"] is NSNull, "\(compression) whole-stream: \(d)")
+                }
+                let text = try TestTools.run([validate] + input, stdinFile: input == ["-"] ? out : nil)
+                XCTAssertEqual(text.stdoutText.contains("compressed offset \(compressed ?? -1)"), framed, text.stdoutText)
+                let junit = try TestTools.run([validate, "--format", "junit"] + input, stdinFile: input == ["-"] ? out : nil)
+                XCTAssertEqual(junit.stdoutText.contains("compressed offset \(compressed ?? -1)"), framed, junit.stdoutText)
+            }
         }
     }
 

@@ -37,16 +37,23 @@ public struct DirectoryScanner {
     /// Every entry below the root in depth-first byte order; the root itself first when `includeRoot`.
     public func entries(includeRoot: Bool = true) throws -> [FileSystemEntry] {
         var out: [FileSystemEntry] = []
-        var seenInodes: [String: String] = [:]
-        if includeRoot {
-            out.append(FileSystemEntry(header: try FileMetadata.header(path: root, archivePath: prefix), sourcePath: root))
-        }
-        try walk(root, archivePrefix: prefix, into: &out, seen: &seenInodes)
+        try forEachEntry(includeRoot: includeRoot) { out.append($0) }
         return out
     }
 
-    private func walk(_ dir: String, archivePrefix: String, into out: inout [FileSystemEntry],
-                      seen: inout [String: String]) throws {
+    /// Calls `body` with every entry below the root in depth-first byte order (the root itself first when
+    /// `includeRoot`), as it is found: memory holds the names of the directories being walked, not the tree.
+    /// An error of the scan or of `body` stops the walk.
+    public func forEachEntry(includeRoot: Bool = true, _ body: (FileSystemEntry) throws -> Void) throws {
+        var seenInodes: [String: String] = [:]
+        if includeRoot {
+            try body(FileSystemEntry(header: try FileMetadata.header(path: root, archivePath: prefix), sourcePath: root))
+        }
+        try walk(root, archivePrefix: prefix, seen: &seenInodes, body)
+    }
+
+    private func walk(_ dir: String, archivePrefix: String, seen: inout [String: String],
+                      _ body: (FileSystemEntry) throws -> Void) throws {
         for name in try Self.children(of: dir) {
             let path = dir + "/" + name
             var h = try FileMetadata.header(path: path, archivePath: archivePrefix + name)
@@ -65,8 +72,8 @@ public struct DirectoryScanner {
                     }
                 }
             }
-            out.append(FileSystemEntry(header: h, sourcePath: path))
-            if h.type == .directory { try walk(path, archivePrefix: h.path, into: &out, seen: &seen) }
+            try body(FileSystemEntry(header: h, sourcePath: path))
+            if h.type == .directory { try walk(path, archivePrefix: h.path, seen: &seen, body) }
         }
     }
 }

@@ -18,14 +18,22 @@ public struct ExtractionSummary: Sendable {
 /// itself delivers `rootfs/implied.dirs` (CKA-DIR-004).
 public enum ArchiveExtraction {
     /// Decodes `opened` into `extractor` (not yet committed).
-    /// - Parameter reflinkDescriptor: the archive file's descriptor when it is uncompressed and seekable.
+    /// - Parameters:
+    ///   - reflinkDescriptor: the archive file's descriptor when it is uncompressed and seekable.
+    ///   - archiveDescriptor: the archive file's descriptor when it is a file (not a pipe), compressed or not:
+    ///     a framed v2 archive's locator is then checked too (CKA-FRM-005, `FramedLocatorCheck`).
     public static func decode(_ opened: OpenedArchive, into extractor: SafeExtractor, reflinkDescriptor: Int32?,
+                              archiveDescriptor: Int32? = nil,
                               expectedIndexDigest: String? = nil) throws -> ExtractionSummary {
         switch opened.format {
         case .v2:
             let decoder = V2Decoder(stream: opened.stream, expectedIndexDigest: expectedIndexDigest)
             decoder.reflinkDescriptor = reflinkDescriptor
             let result = try decoder.decode(into: extractor)
+            if let archiveDescriptor {
+                try FramedLocatorCheck.verify(descriptor: archiveDescriptor, compression: opened.compression,
+                                              result: result)
+            }
             if let index = try? ArchiveIndexFile(result) { try extractor.addFile("cka-index.json", contents: index.bytes) }
             return ExtractionSummary(format: .v2, profile: result.header.profile, compression: opened.compression,
                                      sections: result.header.sections, indexDigest: result.indexDigest,
@@ -38,6 +46,7 @@ public enum ArchiveExtraction {
             options.reflinkDescriptor = reflinkDescriptor
             let summary = try V1Reader(options: options).read(decompressed: opened.stream,
                                                                compression: opened.compression, into: extractor)
+            if let refusal = summary.refusals.first { throw refusal }
             let header = ArchiveHeader(profile: summary.profile, compression: opened.compression, framed: false,
                                        alignment: 0, creator: "ckpt", sections: summary.sections)
             try extractor.addFile("cka-header.json", contents: header.canonicalBytes)

@@ -25,8 +25,12 @@ public enum ArchiveOpener {
     static let peekSize = 64 * 1024
 
     /// Detects compression and format without consuming anything (the peeked bytes are replayed).
-    public static func open(_ file: ByteSource, limits: DecompressionLimits = .default) throws -> OpenedArchive {
+    /// - Parameter prepare: called with the decoder of a compressed archive before anything is decoded (a
+    ///   validator sets `onMemberStart` there).
+    public static func open(_ file: ByteSource, limits: DecompressionLimits = .default,
+                            prepare: ((DecompressingSource) -> Void)? = nil) throws -> OpenedArchive {
         let decoded = try openDecompressed(file, limits: limits)
+        if let decoder = decoded.decoder { prepare?(decoder) }
         let head = try decoded.source.readBytes(peekSize)
         let replay = PrefixedSource(prefix: head, inner: decoded.source)
         let reader = TarReader(source: MemorySource(head))

@@ -8,11 +8,26 @@ public struct ReflinkSource: Sendable, Equatable {
     public var descriptor: Int32
     /// Offset of the entry's data in the archive file.
     public var offset: Int64
+    /// Told when the sink has written the file, so the decoder can hash what is on disk.
+    public var observer: WrittenFileObserver?
 
-    public init(descriptor: Int32, offset: Int64) {
+    public init(descriptor: Int32, offset: Int64, observer: WrittenFileObserver? = nil) {
         self.descriptor = descriptor
         self.offset = offset
+        self.observer = observer
     }
+
+    public static func == (a: ReflinkSource, b: ReflinkSource) -> Bool {
+        a.descriptor == b.descriptor && a.offset == b.offset && a.observer === b.observer
+    }
+}
+
+/// Told about a regular file a sink has just written from a `ReflinkSource`, with a descriptor that reads the
+/// file back. The kernel copied (or shared) the content without it passing through the decoder, so the
+/// decoder verifies the file's digest on what is on disk, on worker threads, instead of on the stream.
+public protocol WrittenFileObserver: AnyObject, Sendable {
+    /// `descriptor` is valid only during the call; an observer that keeps it duplicates it.
+    func fileWritten(descriptor: Int32, size: Int64)
 }
 
 /// Receives the entries of a checkpoint, in archive order, already named as paths of the unpacked directory

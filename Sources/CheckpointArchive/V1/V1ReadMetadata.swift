@@ -32,7 +32,7 @@ extension V1ReadSession {
                 var ok = false
                 if case let .object(members) = a { ok = members.allSatisfy { $0.value.stringValue != nil } }
                 if !ok {
-                    warnings.append(CheckpointError("CKA-V1-008", "spec.dump annotations must be an object of strings",
+                    warn(CheckpointError("CKA-V1-008", "spec.dump annotations must be an object of strings",
                                                     entry: h.path, offset: at))
                 }
             }
@@ -43,7 +43,7 @@ extension V1ReadSession {
             }
             signals.configDumpShape = shape
             if v["id"]?.stringValue == nil || v["name"]?.stringValue == nil {
-                warnings.append(CheckpointError("CKA-V1-010", "config.dump lacks id or name as strings",
+                warn(CheckpointError("CKA-V1-010", "config.dump lacks id or name as strings",
                                                 entry: h.path, offset: at))
             }
             if case let .array(volumes)? = v["namedVolumes"] {
@@ -54,7 +54,7 @@ extension V1ReadSession {
             try Self.validateBindMounts(bytes, entry: h.path, offset: at)
         default:
             if (try? V1JSON.parse(bytes)) == nil {
-                warnings.append(CheckpointError("CKA-V1-007", "\(name) is not a valid JSON text", entry: h.path, offset: at))
+                warn(CheckpointError("CKA-V1-007", "\(name) is not a valid JSON text", entry: h.path, offset: at))
             }
         }
         try deliver(h, path: path, link: nil, section: Section(.metadata), root: Self.metadataRoot,
@@ -108,7 +108,7 @@ extension V1ReadSession {
                                   entry: h.path, offset: at)
         }
         if Set(list).count != list.count {
-            warnings.append(CheckpointError("CKA-V2-028", "deleted.files lists a path twice", entry: h.path, offset: at))
+            warn(CheckpointError("CKA-V2-028", "deleted.files lists a path twice", entry: h.path, offset: at))
         }
         // An empty list equals no list (table 5.11); rootfs/deleted.files must be non-empty (CKA-V2-028).
         guard !list.isEmpty else { return }

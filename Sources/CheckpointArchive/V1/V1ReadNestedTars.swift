@@ -71,8 +71,11 @@ extension V1ReadSession {
         var whiteoutSet: Set<String> = []
         do {
             while let e = try nested.next() {
-                try nestedEntry(e, nested, target: target, context: context, layer: layer,
-                                whiteouts: &whiteouts, whiteoutSet: &whiteoutSet)
+                try V1ReadSession.checkHeader(e, nested)
+                try continuing {
+                    try nestedEntry(e, nested, target: target, context: context, layer: layer, whiteouts: &whiteouts,
+                                    whiteoutSet: &whiteoutSet)
+                }
             }
             let end = try nested.finish()
             observer?.v1Reader(endedTar: label, end: end)
@@ -139,7 +142,7 @@ extension V1ReadSession {
                              whiteoutSet: &whiteoutSet)
                 return
             }
-            warnings.append(CheckpointError("CKA-V1-015", "an OCI whiteout name in a plain rootfs-diff.tar is restored "
+            warn(CheckpointError("CKA-V1-015", "an OCI whiteout name in a plain rootfs-diff.tar is restored "
                                             + "as an ordinary file", entry: entry, offset: at))
         }
         var link: [UInt8]?

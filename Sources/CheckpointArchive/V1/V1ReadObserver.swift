@@ -15,6 +15,21 @@ public protocol V1ReadObserver: AnyObject {
     func v1Reader(readEntry header: TarHeader, nestedIn: String?)
     /// The stream ended (after `TarReader.finish()`), before the reader checks the end.
     func v1Reader(endedTar nestedIn: String?, end: TarEnd)
+    /// The reader refuses an entry, a nested tar or the archive as a whole for `error`. Returning true makes it
+    /// go on where the stream allows (a validator reporting every problem, CKA-GEN-012): the entry is skipped
+    /// and not delivered, a nested tar that cannot be read further is left for the next outer entry, and the
+    /// checks at the end run on what was read. An error of the outer stream itself still ends the read.
+    func v1Reader(continuesAfter error: CheckpointError) -> Bool
+    /// A problem of an entry that does not stop decoding, as it is found (it is also in the summary's
+    /// `warnings`, in the same order, before those found at the end).
+    func v1Reader(warns warning: CheckpointError)
+}
+
+extension V1ReadObserver {
+    public func v1Reader(warns warning: CheckpointError) {}
+
+    /// By default the first refusal ends the read (decoders restore nothing from a refused archive).
+    public func v1Reader(continuesAfter error: CheckpointError) -> Bool { false }
 }
 
 /// Read-only views of the v1 JSON metadata files through the reader's strict JSON parser (RFC 8259, UTF-8).

@@ -14,6 +14,9 @@ public struct V1ReaderOptions: Sendable {
     /// Decompression budget of containerd's gzip `rootfs-diff.tar`, as a ratio of its compressed size
     /// (CKA-SEC-019's default is 1024).
     public var nestedExpansionRatio: Int64 = 1024
+    /// Keep the names the reader tracks (duplicates, parents, hard-link targets) in a table of this many bytes
+    /// that moves to a temporary file beyond it, instead of in memory without bound (validators).
+    public var nameTableMemory: Int?
     /// A descriptor of the archive file, when the decompressed source reads that (uncompressed) file from
     /// offset 0: regular files of the outer stream and of plain nested tars are then delivered with a
     /// `ReflinkSource` for cloning.
@@ -54,13 +57,19 @@ public struct V1ReadSummary: Sendable {
     public var deletedFiles: [String]
     /// Where the deletion list came from.
     public var deletionSource: V1DeletionSource
-    /// Problems that do not stop decoding: CKA-V1-005 unknown names, CKA-V1-020 contradictions, missing
-    /// `inventory.img`, and so on.
+    /// Problems that do not stop decoding: CKA-V1-005 unknown names, CKA-V1-020 contradictions, and so on.
     public var warnings: [CheckpointError]
+    /// Breaches of error-severity decoder rules found only once the whole stream was read (a missing
+    /// `checkpoint/inventory.img`, CKA-V1-003). The reader finishes so a validator can report everything;
+    /// a decoder must refuse the archive when this is not empty (CKA-GEN-006).
+    public var refusals: [CheckpointError] = []
     /// Number of entries of the outer stream (the `./` root entry not counted).
     public var entryCount: Int
     /// How the outer tar stream ended.
     public var end: TarEnd
+    /// A failure of the temporary file of the name table (`V1ReaderOptions.nameTableMemory`): the checks that
+    /// need earlier names are then incomplete.
+    public var temporaryFileError: String?
 }
 
 /// Reads a v1 checkpoint archive of any profile in one pass and drives an `UnpackedEntrySink` with the
@@ -128,7 +137,7 @@ final class V1ReadSession {
 
     var signals = V1ProfileSignals()
     var warnings: [CheckpointError] = []
-    let tree = V1Tree()
+    let tree: V1Tree
     var startedSections: Set<Section> = []
     var sectionOrder: [Section] = []
     var impliedOrder: [[UInt8]] = []
@@ -153,6 +162,7 @@ final class V1ReadSession {
         self.options = options
         self.sink = sink
         self.compression = compression
+        tree = V1Tree(memoryLimit: options.nameTableMemory)
         signals.outerCompression = compression
     }
 
@@ -167,12 +177,47 @@ final class V1ReadSession {
         reader.observer = tarObserver
         let end: TarEnd
         do {
-            while let h = try reader.next() { try outerEntry(h, reader) }
+            while let h = try reader.next() {
+                try Self.checkHeader(h, reader)
+                try continuing { try outerEntry(h, reader) }
+            }
             end = try reader.finish()
         } catch { throw V1ErrorMapping.outer(error) }
         observer?.v1Reader(endedTar: nil, end: end)
-        try Self.checkEnd(end, label: nil, offset: end.offset)
+        do { try Self.checkEnd(end, label: nil, offset: end.offset) } catch let e as CheckpointError
+            where e.requirement == "CKA-TAR-003" {
+            // Bytes after the end marker do not stop the profile checks; a missing marker (malformed) does.
+            try continuing { throw e }
+        }
         return try finish(end)
+    }
+
+    /// The tar-layer decoder rules every v1 entry (outer or nested) must meet before it is interpreted.
+    static func checkHeader(_ h: TarHeader, _ reader: TarReader) throws {
+        if !reader.globalRecords.isEmpty {
+            // Readers disagree on what a global header means; applying it would be interpreting it (CKA-TAR-009).
+            throw CheckpointError("CKA-TAR-009", "a pax global header ('g') precedes this entry; readers disagree on "
+                                  + "its meaning, so a v1 decoder refuses it", entry: h.path, offset: h.headerOffset)
+        }
+        if h.uid < 0 || h.gid < 0 {
+            throw CheckpointError("CKA-TAR-013", "negative \(h.uid < 0 ? "uid" : "gid") (a base-256 field starting "
+                                  + "with 0xFF)", entry: h.path, offset: h.headerOffset)
+        }
+    }
+
+    /// Records a problem that does not stop decoding, and tells the observer at once (so that it is known even
+    /// when the stream turns out malformed later).
+    func warn(_ warning: CheckpointError) {
+        warnings.append(warning)
+        observer?.v1Reader(warns: warning)
+    }
+
+    /// Runs `body`; a `CheckpointError` it throws is handed to the observer, which may let the read go on
+    /// (`V1ReadObserver.v1Reader(continuesAfter:)`). Other errors (of the stream, of the sink) end the read.
+    func continuing(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as CheckpointError {
+            guard observer?.v1Reader(continuesAfter: e) == true else { throw e }
+        }
     }
 
     // MARK: - Outer entries
@@ -269,7 +314,7 @@ final class V1ReadSession {
         default:
             if !unknownReported.contains(top) {
                 unknownReported.insert(top)
-                warnings.append(CheckpointError("CKA-V1-005", "unknown top-level name, carried as ext/v1/\(top)",
+                warn(CheckpointError("CKA-V1-005", "unknown top-level name, carried as ext/v1/\(top)",
                                                 entry: top, offset: at))
             }
             let root = Array("ext/v1".utf8)
@@ -452,17 +497,20 @@ final class V1ReadSession {
     // MARK: - End of the archive
 
     func finish(_ end: TarEnd) throws -> V1ReadSummary {
-        guard sawConfig, sawSpec else {
-            throw CheckpointError("CKA-V1-001", "the archive has no top-level \(sawConfig ? "spec.dump" : "config.dump")")
+        for (seen, name) in [(sawConfig, "config.dump"), (sawSpec, "spec.dump")] where !seen {
+            try continuing { throw CheckpointError("CKA-V1-001", "the archive has no top-level \(name)") }
         }
         let full = startedSections.contains(Section(.checkpoint))
         let pre = startedSections.contains(Section(.preCheckpoint))
-        guard full != pre else {
-            throw CheckpointError("CKA-V1-002", full ? "the archive has both checkpoint/ and pre-checkpoint/"
-                : "the archive has neither checkpoint/ nor pre-checkpoint/")
+        if full == pre {
+            try continuing {
+                throw CheckpointError("CKA-V1-002", full ? "the archive has both checkpoint/ and pre-checkpoint/"
+                    : "the archive has neither checkpoint/ nor pre-checkpoint/")
+            }
         }
+        var refusals: [CheckpointError] = []
         if full, tree.kind(Array("checkpoint/inventory.img".utf8)) != .regular {
-            warnings.append(CheckpointError("CKA-V1-003", "checkpoint/ has no inventory.img", entry: "checkpoint/"))
+            refusals.append(CheckpointError("CKA-V1-003", "checkpoint/ has no inventory.img", entry: "checkpoint/"))
         }
         // v1 restore applies rootfs-diff.tar before deleted.files (CKA-POD-005); the unpacked model deletes first.
         if deletionSource == .deletedFiles {
@@ -487,6 +535,7 @@ final class V1ReadSession {
         return V1ReadSummary(profile: detection.profile, detection: detection, signals: signals,
                              compression: compression, sections: sections, impliedDirectories: impliedDirectories,
                              synthesizedDirectories: synthesized, deletedFiles: deleted, deletionSource: deletionSource,
-                             warnings: warnings, entryCount: entryCount, end: end)
+                             warnings: warnings, refusals: refusals, entryCount: entryCount, end: end,
+                             temporaryFileError: tree.ioError)
     }
 }

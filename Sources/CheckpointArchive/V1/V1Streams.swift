@@ -19,6 +19,7 @@ enum V1ErrorMapping {
         case let .limitExceeded(limit, _, _):
             if limit == "pax header" { return "CKA-TAR-027" }
             if limit.contains("name length") || limit.contains("path depth") { return "CKA-TAR-043" }
+            if limit.hasPrefix("sparse") { return "CKA-TAR-010" }
             return "CKA-SEC-014"
         case .garbageAfterZeroBlock: return "CKA-TAR-005"
         case .invalidSparseMap: return "CKA-TAR-010"

@@ -1,13 +1,13 @@
-import TarFormat
-
 /// The names a v1 decoder has delivered, in unpacked-directory terms (`rootfs/tree/etc`, `checkpoint/x`):
 /// used to find missing parent directories, duplicates (CKA-TAR-037), entries below a non-directory
-/// (CKA-TAR-038) and hard-link targets (CKA-TAR-040). Paths are kept without a trailing slash, numbered component
-/// by component (`PathTable`), so a deep name costs its length, not its depth times its length.
+/// (CKA-TAR-038) and hard-link targets (CKA-TAR-040). Paths are kept without a trailing slash.
+///
+/// The names live in a dictionary, or, when the reader is given a memory limit (`V1ReaderOptions.nameTableMemory`,
+/// a validator), in a `NameTable` whose memory stays fixed however many entries the archive has.
 final class V1Tree {
-    enum Kind: Equatable {
+    enum Kind: UInt8, Equatable {
         /// A directory named by an entry (or a section marker from the archive).
-        case directory
+        case directory = 1
         /// A missing parent in `rootfs/tree/` created by the decoder and listed in `rootfs/implied.dirs`.
         case implied
         /// A directory created by the decoder outside the rootfs tree (a missing parent, a synthesised section
@@ -21,13 +21,26 @@ final class V1Tree {
         var isPromotable: Bool { self == .implied || self == .synthesized }
     }
 
-    private var table = PathTable()
-    private var kinds: [Int: Kind] = [:]
+    private var kinds: [[UInt8]: Kind] = [:]
+    private let table: NameTable?
+    /// A path whose every component prefix (itself included) is known to be a directory: the parent of the
+    /// previous entry, or the previous entry when it was a directory. A known directory never becomes anything
+    /// else (that would be a duplicate), so the parents inside it need not be looked up again.
+    private var knownDirectories: [UInt8] = []
 
-    func kind(_ path: [UInt8]) -> Kind? { table.find(path).flatMap { kinds[$0] } }
+    /// - Parameter memoryLimit: keep the names in a `NameTable` of this many bytes instead of a dictionary.
+    init(memoryLimit: Int? = nil) { table = memoryLimit.map { NameTable(memoryLimit: $0) } }
+
+    /// Why the name table's temporary file failed, if it did.
+    var ioError: String? { table?.ioError }
+
+    func kind<C: Collection>(_ path: C) -> Kind? where C.Element == UInt8 {
+        if let table { return table[NameTable.key(path)].flatMap(Kind.init(rawValue:)) }
+        return kinds[Array(path)]
+    }
 
     func set(_ path: [UInt8], _ kind: Kind) {
-        if let node = table.intern(path).last?.node { kinds[node] = kind }
+        if let table { table.update(NameTable.key(path)) { _ in kind.rawValue } } else { kinds[path] = kind }
     }
 
     /// Registers an entry at `path` below the directory `root` (a proper prefix of `path`, already known).
@@ -37,23 +50,29 @@ final class V1Tree {
     ///   not a directory, or a non-directory replaces a directory created for earlier entries).
     func register(_ path: [UInt8], kind: Kind, root: [UInt8], parentKind: Kind, entry: String,
                   offset: Int64?) throws -> (parents: [[UInt8]], promoted: Bool) {
-        let prefixes = table.intern(path)
-        guard let node = prefixes.last?.node else {
-            throw CheckpointError("CKA-TAR-034", "the name is empty", entry: entry, offset: offset)
-        }
-        var missing: [PathTable.Prefix] = []
-        for p in prefixes.dropLast() where p.end > root.count {
-            if let k = kinds[p.node] {
-                guard k.isDirectory else {
-                    throw CheckpointError("CKA-TAR-038", "a parent of this entry is an earlier non-directory entry",
-                                          entry: entry, offset: offset)
+        var parents: [[UInt8]] = []
+        // Parents inside the known directories (compared component by component) are directories already.
+        var shared = 0
+        let limit = min(path.count, knownDirectories.count)
+        while shared < limit, path[shared] == knownDirectories[shared] { shared += 1 }
+        let wholeKnown = shared == knownDirectories.count
+        var i = root.count + 1
+        while i < path.count {
+            if path[i] == 0x2F, i > shared || (i == shared && !wholeKnown) {
+                let parent = path[..<i]
+                if let k = self.kind(parent) {
+                    guard k.isDirectory else {
+                        throw CheckpointError("CKA-TAR-038", "a parent of this entry is an earlier non-directory entry",
+                                              entry: entry, offset: offset)
+                    }
+                } else {
+                    parents.append(Array(parent))
                 }
-            } else {
-                missing.append(p)
             }
+            i += 1
         }
         var promoted = false
-        if let existing = kinds[node] {
+        if let existing = self.kind(path) {
             if existing.isPromotable {
                 guard kind == .directory else {
                     throw CheckpointError("CKA-TAR-038",
@@ -65,8 +84,14 @@ final class V1Tree {
                 throw CheckpointError("CKA-TAR-037", "duplicate entry name", entry: entry, offset: offset)
             }
         }
-        for p in missing { kinds[p.node] = parentKind }
-        kinds[node] = kind
-        return (missing.map { Array(path[..<$0.end]) }, promoted)
+        for p in parents { set(p, parentKind) }
+        set(path, kind)
+        // Every prefix of the entry's parent is a directory now; of the entry too when it is one.
+        if kind.isDirectory {
+            knownDirectories = path
+        } else if let slash = path.lastIndex(of: 0x2F) {
+            knownDirectories = Array(path[..<slash])
+        }
+        return (parents, promoted)
     }
 }

@@ -20,6 +20,11 @@ public struct ArchiveHeader: Equatable, Sendable {
         self.sections = sections
     }
 
+    /// Whether `alignment` is 0 or a power of two from 512 to 1048576 (CKA-ALN-001).
+    public static func isValidAlignment(_ alignment: Int) -> Bool {
+        alignment == 0 || (512...(1 << 20)).contains(alignment) && alignment & (alignment - 1) == 0
+    }
+
     /// The canonical JSON (CKA-V2-003, CKA-V2-054) with its final line feed.
     public var canonicalBytes: [UInt8] {
         var json = CanonicalJSON()

@@ -21,6 +21,27 @@ public struct ArchiveIndex: Equatable, Sendable {
         public var size: Int64
         public var offset: Int64
         public var sha256: String
+
+        /// Appends this record's canonical JSON object (the element of the `files` array).
+        func appendCanonical(to out: inout [UInt8]) {
+            Self.appendCanonical(path: path.utf8, size: size, offset: offset, sha256: sha256.utf8, to: &out)
+        }
+
+        /// The canonical JSON object of a file record from its parts: the one serialization of a record,
+        /// shared by `canonicalBytes` and the streaming index writer. `sha256` is the lowercase hex digest.
+        static func appendCanonical<P: Sequence, D: Sequence>(path: P, size: Int64, offset: Int64, sha256: D,
+                                                              to out: inout [UInt8])
+        where P.Element == UInt8, D.Element == UInt8 {
+            out.append(contentsOf: #"{"path":"#.utf8)
+            CanonicalJSON.appendString(utf8: path, to: &out)
+            out.append(contentsOf: #","size":"#.utf8)
+            out.append(contentsOf: String(size).utf8)
+            out.append(contentsOf: #","offset":"#.utf8)
+            out.append(contentsOf: String(offset).utf8)
+            out.append(contentsOf: #","sha256":"#.utf8)
+            CanonicalJSON.appendString(utf8: sha256, to: &out)
+            out.append(0x7D)
+        }
     }
 
     public var header: Span
@@ -28,8 +49,21 @@ public struct ArchiveIndex: Equatable, Sendable {
     public var files: [FileRecord]
     public var indexOffset: Int64
 
-    /// The canonical JSON (CKA-IDX-001) with its final line feed.
+    /// The canonical JSON (CKA-IDX-001) with its final line feed: `canonicalPrefix`, the file records
+    /// separated by commas (`appendCanonical`), then `canonicalSuffix`. The encoder streams the same pieces
+    /// (`IndexStreamWriter`) so that an index of any size is written in bounded memory.
     public var canonicalBytes: [UInt8] {
+        var out = Self.canonicalPrefix(header: header, sections: sections)
+        for (i, f) in files.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            f.appendCanonical(to: &out)
+        }
+        out += Self.canonicalSuffix(indexOffset: indexOffset)
+        return out
+    }
+
+    /// The canonical index up to the opening bracket of the `files` array.
+    static func canonicalPrefix(header: Span, sections: [SectionRecord]) -> [UInt8] {
         var json = CanonicalJSON()
         json.object { m in
             m.string("format", "checkpoint-archive-index")
@@ -51,15 +85,16 @@ public struct ArchiveIndex: Equatable, Sendable {
                 o.int("entries", Int64(s.entries))
                 o.string("sha256", s.span.sha256)
             }
-            m.array("files", files) { f, o in
-                o.string("path", f.path)
-                o.int("size", f.size)
-                o.int("offset", f.offset)
-                o.string("sha256", f.sha256)
-            }
-            m.string("indexOffset", Self.hex16(indexOffset))
         }
-        return json.bytes + [0x0A]
+        var out = json.bytes
+        out.removeLast()  // the closing brace: the object goes on with `files`
+        out.append(contentsOf: #","files":["#.utf8)
+        return out
+    }
+
+    /// The canonical index after the last file record: the end of `files`, `indexOffset`, the line feed.
+    static func canonicalSuffix(indexOffset: Int64) -> [UInt8] {
+        Array(#"],"indexOffset":""#.utf8) + Array(hex16(indexOffset).utf8) + Array(#""}"#.utf8) + [0x0A]
     }
 
     static func hex16(_ v: Int64) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The canonical JSON of CKA-V2-054: no whitespace, members in the order the caller writes them, integers
 /// in plain decimal, strings escaping only `"`, `\` and U+0000..U+001F (lowercase `\u00xx` except the short
 /// escapes), everything else as UTF-8.
@@ -62,9 +64,12 @@ struct CanonicalJSON {
         }
     }
 
-    static func appendString(_ s: String, to out: inout [UInt8]) {
+    static func appendString(_ s: String, to out: inout [UInt8]) { appendString(utf8: s.utf8, to: &out) }
+
+    /// A string given as its UTF-8 bytes (as `appendString`, without making a `String`).
+    static func appendString<S: Sequence>(utf8: S, to out: inout [UInt8]) where S.Element == UInt8 {
         out.append(0x22)
-        for b in s.utf8 {
+        for b in utf8 {
             switch b {
             case 0x22: out += [0x5C, 0x22]
             case 0x5C: out += [0x5C, 0x5C]
@@ -80,5 +85,42 @@ struct CanonicalJSON {
             }
         }
         out.append(0x22)
+    }
+}
+
+extension CanonicalJSON {
+    /// Whether `content` carries vendor members (`x-` names, CKA-GEN-014) and, with them removed at every depth,
+    /// equals `canonical` as a JSON value. A decoder must ignore such members, so a document holding them cannot be
+    /// compared byte for byte with the canonical form of what was parsed.
+    static func equalIgnoringVendorMembers(_ content: [UInt8], _ canonical: [UInt8]) -> Bool {
+        func strip(_ v: Any) -> (Any, Bool) {
+            if let d = v as? [String: Any] {
+                var out: [String: Any] = [:]
+                var vendor = false
+                for (k, x) in d {
+                    if k.hasPrefix("x-") { vendor = true; continue }
+                    let (s, inner) = strip(x)
+                    out[k] = s
+                    vendor = vendor || inner
+                }
+                return (out, vendor)
+            }
+            if let a = v as? [Any] {
+                let parts = a.map(strip)
+                return (parts.map(\.0), parts.contains { $0.1 })
+            }
+            return (v, false)
+        }
+        guard let a = try? JSONSerialization.jsonObject(with: Data(content)),
+              let b = try? JSONSerialization.jsonObject(with: Data(canonical)) else { return false }
+        let (stripped, vendor) = strip(a)
+        return vendor && NSDictionary(dictionary: ["v": stripped]).isEqual(to: ["v": b])
+    }
+
+    /// Whether the index `content` lists a section whose kind this version does not know (CKA-V2-018).
+    static func listsUnknownSectionKind(_ content: [UInt8]) -> Bool {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(content)) as? [String: Any],
+              let sections = o["sections"] as? [[String: Any]] else { return false }
+        return sections.contains { ($0["kind"] as? String).map { SectionKind(rawValue: $0) == nil } ?? false }
     }
 }

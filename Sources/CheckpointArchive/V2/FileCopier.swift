@@ -5,23 +5,54 @@ import TarFormat
 import Glibc
 #endif
 
-/// Copies a file's content into the tar writer while computing its SHA-256, in bounded memory.
+/// Copies a file's content into the tar writer and hashes it (SHA-256), in bounded memory.
 ///
 /// When the output is an uncompressed file the content is not copied through user space: the kernel copies
-/// it with `copy_file_range` (which shares extents on XFS and btrfs when the offsets are block-aligned) while
-/// a second thread reads it from the page cache to hash it. Otherwise it is read in 1 MiB chunks, hashed on
-/// a second thread while the chunk is compressed and written.
+/// it with `copy_file_range` (which shares extents on XFS and btrfs when the offsets are block-aligned), and
+/// the digest is computed afterwards by the `DigestQueue`'s workers, which read back the bytes just written
+/// from the output (so the digest is that of the archive's bytes, even if the source changes meanwhile), on
+/// every core, while this thread copies the next files. Otherwise the file is read in 1 MiB chunks, hashed
+/// on a second thread while the chunk is compressed and written.
 enum FileCopier {
     static let chunk = 1 << 20
 
-    /// - Returns: the lowercase hex SHA-256 of the `size` bytes copied.
+    /// Where digests of directly copied data are computed: the workers and a read descriptor of the output.
+    /// The digests land by slot in the store given at creation.
+    final class DigestQueue {
+        let hasher: ParallelRangeHasher
+        private var readBack: (out: Int32, fd: Int32)?
+
+        init(digests: SlotDigestStore) { hasher = ParallelRangeHasher(digests: digests) }
+
+        deinit {
+            hasher.shutdown()
+            if let readBack, readBack.fd >= 0 { close(readBack.fd) }
+        }
+
+        /// A descriptor that reads the output file `out`, opened once; nil where /proc is not mounted.
+        func reader(for out: Int32) -> Int32? {
+            if let readBack, readBack.out == out { return readBack.fd >= 0 ? readBack.fd : nil }
+            if let readBack, readBack.fd >= 0 { close(readBack.fd) }
+            let fd = open("/proc/self/fd/\(out)", O_RDONLY | O_CLOEXEC)
+            readBack = (out, fd)
+            return fd >= 0 ? fd : nil
+        }
+
+        /// Waits for every queued digest to be in the store.
+        func complete() throws { try hasher.complete() }
+    }
+
+    /// Copies `size` bytes of the file at `path` as the data of the current entry.
+    /// - Returns: the lowercase hex SHA-256 of the bytes, or nil when it was queued on `digests` under `slot`.
     /// - Throws: when the file cannot be opened without following a link, or its size changed since the scan.
-    static func copy(from path: String, size: Int64, into tar: TarWriter, entry: String) throws -> String {
+    static func copy(from path: String, size: Int64, into tar: TarWriter, entry: String,
+                     digests: DigestQueue?, slot: Int) throws -> String? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw CheckpointError.system("open", path: path) }
         defer { close(fd) }
-        if size > 0, let digest = try copyDirectly(fd: fd, size: size, into: tar, path: path, entry: entry) {
-            return digest
+        if size > 0, let digests, try copyDirectly(fd: fd, size: size, into: tar, path: path, entry: entry,
+                                                   digests: digests, slot: slot) {
+            return nil
         }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         // Two buffers: while one is hashed on the hasher's thread and written here, the next is read.
@@ -51,41 +82,45 @@ enum FileCopier {
         return hasher.finish()
     }
 
-    /// Hashes through a read-only mapping and copies with `copy_file_range`; nil when the output cannot be
-    /// written directly (then nothing was written).
-    private static func copyDirectly(fd: Int32, size: Int64, into tar: TarWriter, path: String,
-                                     entry: String) throws -> String? {
-        var digest: String?
+    /// Copies with `copy_file_range` and queues the digest; false when the output cannot be written directly
+    /// (then nothing was written).
+    private static func copyDirectly(fd: Int32, size: Int64, into tar: TarWriter, path: String, entry: String,
+                                     digests: DigestQueue, slot: Int) throws -> Bool {
         var st = stat()
         guard fstat(fd, &st) == 0, Int64(st.st_size) == size else {
             throw CheckpointError("IO", "file changed size while it was being archived", entry: entry)
         }
-        let wrote = try tar.writeDataDirectly { out in
-            // The hasher reads the file (from the page cache) while the kernel copies it here: on a thread of
-            // its own, through its own descriptor, for large files; inline for small ones, where starting a
-            // thread costs more than it saves.
-            let hashFD = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard hashFD >= 0 else { throw CheckpointError.system("open", path: path) }
-            defer { close(hashFD) }
-            let hashing = BackgroundFileHash(fd: hashFD, size: size, inline: size < 1 << 20)
+        return try tar.writeDataDirectly { out in
+            let start = lseek(out, 0, SEEK_CUR)
             var copied: Int64 = 0
             while copied < size {
                 let r = csys_copy_file_range(fd, copied, out, -1, UInt64(size - copied))
                 if r < 0 {
                     if csys_errno() == EINTR { continue }
                     if copied == 0, [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP].contains(csys_errno()) {
-                        _ = try hashing.result()
-                        return try copyThroughBuffer(fd: fd, size: size, to: out, path: path, entry: entry, digest: &digest)
+                        var digest: String?
+                        let n = try copyThroughBuffer(fd: fd, size: size, to: out, path: path, entry: entry,
+                                                      digest: &digest)
+                        digests.hasher.submitDone(digest ?? "", slot: slot)
+                        return n
                     }
                     throw CheckpointError.system("copy_file_range", path: path)
                 }
                 if r == 0 { throw CheckpointError("IO", "file shrank while it was being archived", entry: entry) }
                 copied += r
             }
-            digest = try hashing.result()
+            if start >= 0, let reader = digests.reader(for: out) {
+                digests.hasher.submit(.init(fd: reader, owned: false), offset: Int64(start), size: size, slot: slot,
+                                      entry: entry)
+            } else {
+                // No way to read the output back (a pipe cannot take copy_file_range, so this is rare): hash
+                // the source through a descriptor of the job's own.
+                let own = dup(fd)
+                guard own >= 0 else { throw CheckpointError.system("dup", path: path) }
+                digests.hasher.submit(.init(fd: own, owned: true), offset: 0, size: size, slot: slot, entry: entry)
+            }
             return size
         }
-        return wrote ? digest : nil
     }
 
     /// The fallback of the direct path when the kernel cannot copy between the two files.

@@ -30,8 +30,9 @@ public final class SpanHashingSource: ByteSource {
     }
 
     public func skip(_ count: Int64) throws -> Int64 {
-        // Skipped bytes still count for the span: read them.
-        try skipByReading(count)
+        // Skipped bytes still count for the span, so they are read, unless they are file content (which is
+        // outside every span): then the inner source may seek over them.
+        excludingData ? try inner.skip(count) : try skipByReading(count)
     }
 
     /// Marks an entry boundary: the state of the span here is kept until the entry's headers are read.

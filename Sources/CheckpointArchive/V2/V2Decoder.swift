@@ -10,20 +10,30 @@ public struct V2DecodeResult: Sendable {
     public var indexDigest: String
     /// Sections of unknown kind that were skipped (ancillary ones).
     public var skippedSections: [String]
+    /// The length of the tar stream read (through the end-of-archive blocks).
+    public var streamLength: Int64
 }
 
 /// Reads a v2 tar stream in one pass, checks its structure (version marker, section markers and order,
-/// entry types per section) and hands every entry to an `UnpackedEntrySink`; computes the span and file
-/// digests while streaming and checks them against the index at the end (CKA-IDX-009). A sink that stages
-/// its output (the safe extractor) commits only after `decode` returns.
+/// entry types per section, the records and fields of every entry (`V2EntryRules`), the required content of
+/// each section (`V2SectionContent`)) and hands every entry to an `UnpackedEntrySink`; computes the span and
+/// file digests while streaming and checks them against the index at the end (CKA-IDX-009). A sink that
+/// stages its output (the safe extractor) commits only after `decode` returns. Every D rule of part 5 that
+/// the archive bytes decide is enforced here, except the framed locator, which only the archive file holds
+/// (`FramedLocatorCheck`).
 public final class V2Decoder {
     private let hashing: SpanHashingSource
     private let reader: TarReader
     private let expectedIndexDigest: String?
     /// Implied directories named by `rootfs/implied.dirs` whose directory entry has not been seen yet.
     private var pendingImplied = Set<String>()
-    /// Where regular-file content can be shared from (an uncompressed archive file), for the sink.
+    /// Where regular-file content can be shared from (an uncompressed archive file), for the sink. When set,
+    /// file digests are computed on worker threads from the written files (`WrittenFileDigests`).
     public var reflinkDescriptor: Int32?
+    private var writtenDigests: WrittenFileDigests?
+    /// The entry's own header block, for the ustar fields pax stands in for (CKA-TAR-015).
+    private let lastBlock = LastHeaderBlock()
+    private var content = V2SectionContent()
 
     /// - Parameters:
     ///   - stream: the decompressed tar stream, positioned at its start.
@@ -31,6 +41,7 @@ public final class V2Decoder {
     public init(stream: ByteSource, limits: TarLimits = .default, expectedIndexDigest: String? = nil) {
         hashing = SpanHashingSource(stream)
         reader = TarReader(source: hashing, limits: limits)
+        reader.observer = lastBlock
         self.expectedIndexDigest = expectedIndexDigest
     }
 
@@ -38,6 +49,8 @@ public final class V2Decoder {
     /// - Throws: `CheckpointError` naming the requirement; errors of the tar reader and the decompressor are
     ///   translated as the v1 reader translates them (CKA-TAR-001 for truncation, CKA-CMP-010, CKA-SEC-020, ...).
     public func decode(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
+        writtenDigests = reflinkDescriptor.map { WrittenFileDigests(archive: $0) }
+        defer { writtenDigests = nil }
         do { return try decodeStream(into: sink) } catch { throw V1ErrorMapping.outer(error) }
     }
 
@@ -56,15 +69,21 @@ public final class V2Decoder {
             throw CheckpointError("CKA-V2-002", "unsupported format version \(version)", entry: first.path,
                                   offset: first.headerOffset)
         }
+        try V2EntryRules.check(first, first: true, block: lastBlock.bytes, signedChecksumAt: lastBlock.signedChecksumAt)
         let headerBytes = try readSmall(first, limit: 1 << 20)
-        let (header, unknownKinds) = try ArchiveHeader.parse(headerBytes.content)
-        if headerBytes.content != header.canonicalBytes, unknownKinds.isEmpty {
+        let (header, unknownKinds) = try located(first.headerOffset) { try ArchiveHeader.parse(headerBytes.content) }
+        if headerBytes.content != header.canonicalBytes, unknownKinds.isEmpty,
+           !CanonicalJSON.equalIgnoringVendorMembers(headerBytes.content, header.canonicalBytes) {
             throw CheckpointError("CKA-V2-003", "cka-header.json is not in canonical form", entry: first.path,
                                   offset: first.headerOffset)
         }
         if let critical = unknownKinds.first(where: { $0.1 }) {
             throw CheckpointError("CKA-V2-009", "the header lists an unknown critical section '\(critical.0)'",
                                   entry: first.path, offset: first.headerOffset)
+        }
+        if !ArchiveHeader.isValidAlignment(header.alignment) {
+            throw CheckpointError("CKA-ALN-001", "alignment \(header.alignment) is not 0 or a power of two from 512 "
+                                  + "to 1048576", entry: first.path, offset: first.headerOffset)
         }
         var files = [ArchiveIndex.FileRecord(path: first.path, size: first.size, offset: first.dataOffset,
                                              sha256: headerBytes.digest)]
@@ -74,17 +93,23 @@ public final class V2Decoder {
         var headerSpan: ArchiveIndex.Span?
         var current: Section?
         var currentKnown = true
+        // The marker directory of the unknown ancillary section being skipped.
+        var unknownDirectory = ""
         var skipped: [String] = []
         var seen = Set<Section>()
         while true {
             try drainData()
             try reader.skipRemainingData()
             hashing.markEntryBoundary()
+            lastBlock.startEntry()
             guard let h = try reader.next() else {
                 throw CheckpointError("CKA-V2-046", "the archive ends without an index", offset: reader.source.position)
             }
             hashing.entryHeadersRead()
-            if let missing = pendingImplied.sorted().first, h.paxValue("CKA.section") != nil || h.paxValue("CKA.index") != nil {
+            try V2EntryRules.check(h, first: false, block: lastBlock.bytes, signedChecksumAt: lastBlock.signedChecksumAt)
+            let endsSection = h.paxValue("CKA.section") != nil || h.paxValue("CKA.index") != nil
+            if endsSection { try content.end() }
+            if endsSection, let missing = pendingImplied.sorted().first {
                 throw CheckpointError("CKA-V2-029", "implied directory \(missing) has no directory entry in the tree",
                                       entry: "rootfs/implied.dirs", offset: h.headerOffset)
             }
@@ -108,9 +133,12 @@ public final class V2Decoder {
                     seen.insert(section)
                     current = section
                     currentKnown = true
+                    content.begin(section, marker: h)
                     try sink.add(h, section: section, data: MemorySource([]), reflink: nil)
                 } else {
                     currentKnown = false
+                    content.begin(nil, marker: h)
+                    unknownDirectory = h.path
                     skipped.append(h.path)
                 }
                 sections.append(ArchiveIndex.SectionRecord(
@@ -128,7 +156,7 @@ public final class V2Decoder {
                                       offset: h.headerOffset)
             }
             sections[sections.count - 1].entries += 1
-            let dir = section.directory
+            let dir = currentKnown ? section.directory : unknownDirectory
             guard h.path.hasPrefix(dir), h.path != dir else {
                 throw CheckpointError("CKA-V2-013", "entry outside its section \(dir)", entry: h.path,
                                       offset: h.headerOffset)
@@ -136,6 +164,7 @@ public final class V2Decoder {
             if h.type == .hardLink, !h.linkName.hasPrefix(dir) {
                 throw CheckpointError("CKA-V2-041", "hard link to another section", entry: h.path, offset: h.headerOffset)
             }
+            try content.entry(h)
             guard currentKnown else {
                 // An unknown ancillary section is skipped, but its files still count for the index (CKA-V2-018).
                 if h.type.isRegularFile {
@@ -165,20 +194,45 @@ public final class V2Decoder {
                 files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: list.digest))
                 continue
             }
+            if section.kind == .metadata, h.type.isRegularFile, h.path == "metadata/bind.mounts" {
+                // Destinations are container paths a runtime mounts onto (CKA-SEC-010).
+                let bytes = try readSmall(h, limit: 64 << 20)
+                try V2SectionContent.checkBindMounts(bytes.content, entry: h.path, offset: h.headerOffset)
+                try sink.add(h, section: section, data: MemorySource(bytes.content), reflink: nil)
+                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: bytes.digest))
+                continue
+            }
             if section.kind == .rootfs, h.type == .directory, h.path.hasPrefix("rootfs/tree/"), h.path != "rootfs/tree/" {
                 pendingImplied.remove("/" + String(h.path.dropFirst("rootfs/tree/".count).dropLast()))
             }
-            if h.type.isRegularFile {
+            if h.type.isRegularFile, let fd = reflinkDescriptor, let written = writtenDigests {
+                // The sink copies or shares the content in the kernel; its digest is computed from the file.
+                hashing.excludingData = true
+                defer { hashing.excludingData = false }
+                written.expect(slot: files.count, entry: h.path, dataOffset: h.dataOffset, size: h.size)
+                try sink.add(h, section: section, data: TarEntrySource(reader),
+                             reflink: ReflinkSource(descriptor: fd, offset: h.dataOffset, observer: written))
+                written.settle()
+                _ = try reader.skip(reader.remainingData)  // the data only: the padding belongs to the span
+                files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset, sha256: ""))
+            } else if h.type.isRegularFile {
                 let entryData = HashingEntrySource(TarEntrySource(reader), size: h.size)
                 hashing.excludingData = true
                 defer { hashing.excludingData = false }
-                let reflink = reflinkDescriptor.map { ReflinkSource(descriptor: $0, offset: h.dataOffset) }
-                try sink.add(h, section: section, data: entryData, reflink: reflink)
+                try sink.add(h, section: section, data: entryData, reflink: nil)
                 files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: h.dataOffset,
                                                      sha256: try entryData.finish()))
             } else {
                 try sink.add(h, section: section, data: MemorySource([]), reflink: nil)
             }
+        }
+    }
+
+    /// Runs `body`, giving a `CheckpointError` it throws without an offset the entry's header offset.
+    private func located<T>(_ offset: Int64, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch var e as CheckpointError {
+            if e.offset == nil { e.offset = offset }
+            throw e
         }
     }
 
@@ -255,8 +309,8 @@ public final class V2Decoder {
             throw CheckpointError("CKA-V2-016", "the archive lacks a metadata or checkpoint section", entry: h.path,
                                   offset: h.headerOffset)
         }
-        guard h.path == "cka-index.json", h.type.isRegularFile else {
-            throw CheckpointError("CKA-V2-045", "the index entry must be the regular file cka-index.json",
+        guard h.path == "cka-index.json", h.type.isRegularFile, h.paxValue("CKA.index") == "1" else {
+            throw CheckpointError("CKA-V2-045", "the index entry must be the regular file cka-index.json with CKA.index=1",
                                   entry: h.path, offset: h.headerOffset)
         }
         let content = try readSmall(h, limit: 1 << 30).content
@@ -265,10 +319,14 @@ public final class V2Decoder {
             throw CheckpointError("CKA-IDX-010", "index digest \(indexDigest) differs from the expected \(expected)",
                                   entry: h.path, offset: h.headerOffset)
         }
-        let recorded = try ArchiveIndex.parse(content)
+        let recorded = try located(h.headerOffset) { try ArchiveIndex.parse(content) }
         // Framed archives record compressed offsets a streaming decoder cannot see; take them as recorded.
         for i in sections.indices where i < recorded.sections.count {
             sections[i].compressedStart = recorded.sections[i].compressedStart
+        }
+        var files = files
+        if let late = try writtenDigests?.finish() {
+            for (slot, digest) in late { files[slot].sha256 = digest }
         }
         let computed = ArchiveIndex(header: headerSpan, sections: sections, files: files, indexOffset: h.headerOffset)
         try IndexComparison.check(recorded: recorded, computed: computed, content: content, at: h.headerOffset)
@@ -280,6 +338,7 @@ public final class V2Decoder {
             throw CheckpointError("CKA-V2-045", "the index must be followed by exactly the end-of-archive blocks",
                                   offset: end.offset)
         }
-        return V2DecodeResult(header: header, index: recorded, indexDigest: indexDigest, skippedSections: skipped)
+        return V2DecodeResult(header: header, index: recorded, indexDigest: indexDigest, skippedSections: skipped,
+                              streamLength: reader.source.position)
     }
 }

@@ -22,26 +22,50 @@ public struct V2EncoderOptions: Sendable {
     public var profile: CheckpointProfile?
     /// The `creator` member outside deterministic mode.
     public var creator = "ckpt 0.1.0"
+    /// Where the index's file records and digests are spooled once past `spoolMemoryBudget`; nil for
+    /// `$TMPDIR` (else `/tmp`).
+    public var spoolDirectory: String?
+    /// Bytes of file records, and of digests, kept in memory before they are spooled to an anonymous
+    /// temporary file (tests force a tiny budget to exercise the spooled path).
+    var spoolMemoryBudget = 1 << 20
 
     public init() {}
 }
 
-/// What the encoder wrote.
+/// What the encoder wrote. The file records are not kept (there may be millions); read the index back from
+/// the archive (`V2Decoder`) for them.
 public struct V2EncodeResult: Sendable {
     public var header: ArchiveHeader
-    public var index: ArchiveIndex
+    /// The header span (5.6) and the section records of the index.
+    public var headerSpan: ArchiveIndex.Span
+    public var sections: [ArchiveIndex.SectionRecord]
+    /// The number of file records of the index.
+    public var fileCount: Int
+    /// Where the index entry's header starts in the tar stream, and the index content's length.
+    public var indexOffset: Int64
+    public var indexLength: Int64
     /// `sha256:<hex>` of the index content: pins the whole archive (5.6).
     public var indexDigest: String
     /// Bytes of tar stream and of output.
     public var tarBytes: Int64
     public var outputBytes: Int64
+    /// Whether the file records or digests outgrew the memory budget and went to temporary files.
+    var spooled = false
 }
 
-/// Writes a v2 archive from an unpacked checkpoint directory in one streaming pass, with no temporary file:
-/// header, sections in the required order, the index of digests, and (framed) the locator.
+/// Writes a v2 archive from an unpacked checkpoint directory in one streaming pass over the data: header,
+/// sections in the required order, the index of digests, and (framed) the locator. Memory does not grow with
+/// the number of files: their index records and digests are spooled (`FileRecordSpool`, `SlotDigestStore`)
+/// past a small budget and the index is streamed from them (`IndexStreamWriter`).
 public final class V2Encoder {
     let layout: UnpackedLayout
     let options: V2EncoderOptions
+    /// Digests of file data copied by the kernel, computed on every core while the encoder goes on (an
+    /// uncompressed output only); nil outside `encode`.
+    private var digestQueue: FileCopier.DigestQueue?
+    /// The index's file records and their digests by slot; fresh in every `encode`.
+    private var records = FileRecordSpool()
+    private var digests = SlotDigestStore()
 
     public init(directory: String, options: V2EncoderOptions) throws {
         guard options.alignment == 0 || (options.alignment >= 512 && options.alignment <= 1 << 20
@@ -76,12 +100,19 @@ public final class V2Encoder {
         if options.alignment > 0 { writerOptions.alignment = options.alignment }
         let tar = try TarWriter(sink: digester, options: writerOptions)
         let archiveHeader = header
-        var files: [ArchiveIndex.FileRecord] = []
+        records = FileRecordSpool(memoryBudget: options.spoolMemoryBudget, directory: options.spoolDirectory)
+        digests = SlotDigestStore(memoryBudget: options.spoolMemoryBudget, directory: options.spoolDirectory)
+        digestQueue = options.compression == .none ? FileCopier.DigestQueue(digests: digests) : nil
+        defer {
+            digestQueue = nil
+            records = FileRecordSpool()
+            digests = SlotDigestStore()
+        }
 
         // Entry 0: the version marker.
         var h0 = synthesized("cka-header.json", type: .regular, mode: 0o644)
         h0.paxRecords = [PaxRecord(key: "CKA.version", value: "2")]
-        try writeFile(h0, content: archiveHeader.canonicalBytes, tar: tar, digester: digester, files: &files)
+        try writeFile(h0, content: archiveHeader.canonicalBytes, tar: tar, digester: digester)
 
         var sectionRecords: [ArchiveIndex.SectionRecord] = []
         var spanStart: Int64 = 0
@@ -102,13 +133,14 @@ public final class V2Encoder {
                 compressedStart = compressor.compressedPosition
             }
             spanStart = start
-            let count = try writeSection(planned, tar: tar, digester: digester, files: &files)
+            let count = try writeSection(planned, tar: tar, digester: digester)
             sectionRecords.append(ArchiveIndex.SectionRecord(section: planned.section,
                                                              span: ArchiveIndex.Span(start: start, end: start, sha256: ""),
                                                              compressedStart: compressedStart, entries: count))
         }
         try tar.flushPadding()
         let indexOffset = tar.offset
+        try digestQueue?.complete()
         sectionRecords[sectionRecords.count - 1].span = ArchiveIndex.Span(start: spanStart, end: indexOffset,
                                                                           sha256: digester.cut())
         var indexCompressedStart = Int64(0)
@@ -116,13 +148,10 @@ public final class V2Encoder {
             try compressor.endFrame()
             indexCompressedStart = compressor.compressedPosition
         }
-        let index = ArchiveIndex(header: headerSpan!, sections: sectionRecords, files: files, indexOffset: indexOffset)
-        let indexBytes = index.canonicalBytes
         var hi = synthesized("cka-index.json", type: .regular, mode: 0o644)
         hi.paxRecords = [PaxRecord(key: "CKA.index", value: "1")]
-        hi.size = Int64(indexBytes.count)
-        try tar.writeHeader(hi)
-        try tar.write(indexBytes)
+        let index = try IndexStreamWriter(header: headerSpan!, sections: sectionRecords, indexOffset: indexOffset,
+                                          records: records, digests: digests).write(entry: hi, to: tar)
         try tar.finish()
         let tarBytes = tar.offset
         if options.framed {
@@ -132,15 +161,16 @@ public final class V2Encoder {
         }
         try compressor.finish()
         try output.flush()
-        let indexDigest = "sha256:" + Hex.string(SHA256.hash(data: indexBytes))
-        return V2EncodeResult(header: archiveHeader, index: index, indexDigest: indexDigest, tarBytes: tarBytes,
-                              outputBytes: output.position)
+        return V2EncodeResult(header: archiveHeader, headerSpan: headerSpan!, sections: sectionRecords,
+                              fileCount: records.count, indexOffset: indexOffset, indexLength: index.length,
+                              indexDigest: index.digest, tarBytes: tarBytes, outputBytes: output.position,
+                              spooled: records.spilled || digests.spilled)
     }
 
     // MARK: - Sections
 
-    private func writeSection(_ planned: UnpackedLayout.PlannedSection, tar: TarWriter, digester: SpanDigester,
-                              files: inout [ArchiveIndex.FileRecord]) throws -> Int {
+    private func writeSection(_ planned: UnpackedLayout.PlannedSection, tar: TarWriter,
+                              digester: SpanDigester) throws -> Int {
         let section = planned.section
         let dir = section.directory
         var marker: TarHeader
@@ -164,16 +194,16 @@ public final class V2Encoder {
                                           "only regular files may be placed directly under \(dir)", entry: dir + name)
                 }
                 try writeScanned(FileSystemEntry(header: entry, sourcePath: planned.source + "/" + name),
-                                 section: section, tar: tar, digester: digester, files: &files)
+                                 section: section, tar: tar, digester: digester)
                 count += 1
             }
         case .rootfs:
-            count += try writeRootfs(planned, tar: tar, digester: digester, files: &files)
+            count += try writeRootfs(planned, tar: tar, digester: digester)
         default:
             let scanner = DirectoryScanner(root: planned.source, prefix: dir)
-            for entry in try scanner.entries(includeRoot: false) {
+            try scanner.forEachEntry(includeRoot: false) { entry in
                 try checkPolicy(entry.header, section: section)
-                try writeScanned(entry, section: section, tar: tar, digester: digester, files: &files)
+                try writeScanned(entry, section: section, tar: tar, digester: digester)
                 count += 1
             }
         }
@@ -181,8 +211,8 @@ public final class V2Encoder {
     }
 
     /// rootfs: marker, deleted.files, implied.dirs, `rootfs/tree/`, then the tree (CKA-V2-027).
-    private func writeRootfs(_ planned: UnpackedLayout.PlannedSection, tar: TarWriter, digester: SpanDigester,
-                             files: inout [ArchiveIndex.FileRecord]) throws -> Int {
+    private func writeRootfs(_ planned: UnpackedLayout.PlannedSection, tar: TarWriter,
+                             digester: SpanDigester) throws -> Int {
         let src = planned.source
         let names = try DirectoryScanner.children(of: src)
         for name in names where !["deleted.files", "implied.dirs", "tree"].contains(name) {
@@ -201,7 +231,7 @@ public final class V2Encoder {
                                                    requirement: name == "deleted.files" ? "CKA-V2-028" : "CKA-V2-029")
             if name == "implied.dirs" { implied = Set(paths) }
             try writeScanned(FileSystemEntry(header: h, sourcePath: path), section: planned.section, tar: tar,
-                             digester: digester, files: &files)
+                             digester: digester)
             count += 1
         }
         try tar.writeHeader(synthesized("rootfs/tree/", type: .directory, mode: 0o755))
@@ -215,7 +245,8 @@ public final class V2Encoder {
         }
         let scanner = DirectoryScanner(root: src + "/tree", prefix: "rootfs/tree/")
         var seenImplied = Set<String>()
-        for var entry in try scanner.entries(includeRoot: false) {
+        try scanner.forEachEntry(includeRoot: false) { scanned in
+            var entry = scanned
             let containerPath = "/" + String(entry.header.path.dropFirst("rootfs/tree/".count))
             let trimmed = containerPath.hasSuffix("/") ? String(containerPath.dropLast()) : containerPath
             if entry.header.type == .directory, implied.contains(trimmed) {
@@ -223,7 +254,7 @@ public final class V2Encoder {
                 entry.header = synthesized(entry.header.path, type: .directory, mode: 0o755)
                 seenImplied.insert(trimmed)
             }
-            try writeScanned(entry, section: planned.section, tar: tar, digester: digester, files: &files)
+            try writeScanned(entry, section: planned.section, tar: tar, digester: digester)
             count += 1
         }
         if let missing = implied.subtracting(seenImplied).sorted().first {
@@ -260,8 +291,8 @@ public final class V2Encoder {
     // MARK: - Entries
 
     /// Normalises a scanned header for its section and writes it with its data.
-    private func writeScanned(_ entry: FileSystemEntry, section: Section, tar: TarWriter, digester: SpanDigester,
-                              files: inout [ArchiveIndex.FileRecord]) throws {
+    private func writeScanned(_ entry: FileSystemEntry, section: Section, tar: TarWriter,
+                              digester: SpanDigester) throws {
         let h = normalized(entry.header, section: section)
         guard h.type == .regular else {
             try tar.writeHeader(h)
@@ -271,20 +302,23 @@ public final class V2Encoder {
         let dataOffset = try tar.writeHeader(h)
         digester.excludingData = true
         defer { digester.excludingData = false }
-        let digest = try FileCopier.copy(from: entry.sourcePath, size: h.size, into: tar, entry: h.path)
-        files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: dataOffset, sha256: digest))
+        let slot = records.count
+        if let digest = try FileCopier.copy(from: entry.sourcePath, size: h.size, into: tar, entry: h.path,
+                                            digests: digestQueue, slot: slot) {
+            digests.set(slot, hex: digest)
+        }
+        try records.append(path: h.path.utf8, size: h.size, offset: dataOffset)
     }
 
-    private func writeFile(_ h: TarHeader, content: [UInt8], tar: TarWriter, digester: SpanDigester,
-                           files: inout [ArchiveIndex.FileRecord]) throws {
+    private func writeFile(_ h: TarHeader, content: [UInt8], tar: TarWriter, digester: SpanDigester) throws {
         var h = h
         h.size = Int64(content.count)
         let dataOffset = try tar.writeHeader(h)
         digester.excludingData = true
         try tar.write(content)
         digester.excludingData = false
-        files.append(ArchiveIndex.FileRecord(path: h.path, size: h.size, offset: dataOffset,
-                                             sha256: Hex.string(SHA256.hash(data: content))))
+        digests.set(records.count, digest: SHA256.hash(data: content))
+        try records.append(path: h.path.utf8, size: h.size, offset: dataOffset)
     }
 
     /// An entry the encoder makes up: uid/gid 0, mtime 0, no names (CKA-V2-053).

@@ -7,8 +7,9 @@ public final class DiagnosticCollector {
     private var counts: [String: Int] = [:]
     private(set) var checked: [String] = []
     private var checkedSet = Set<String>()
-    /// Archive offset of the current frame, for framed archives (set by the engine when known).
-    var compressedOffset: Int64?
+    /// For a compressed archive: the archive offset of the gzip member or zstd frame holding a tar-stream
+    /// offset (set by the engine from the decoder's member starts, see `FrameTracker`).
+    public var locate: ((Int64) -> Int64?)?
 
     public init(capPerRule: Int = 20) { self.capPerRule = capPerRule }
 
@@ -17,7 +18,11 @@ public final class DiagnosticCollector {
 
     /// Reports a broken requirement. Requirements not in the catalogue, or without V, are programming errors
     /// and reported as such (so a test finds them).
-    public func report(_ id: String, _ message: String, path: String? = nil, offset: Int64? = nil) {
+    /// - Parameters:
+    ///   - offset: where in the uncompressed tar stream the finding was detected.
+    ///   - compressedOffset: where in the archive file, when the caller knows; otherwise `locate(offset)`.
+    public func report(_ id: String, _ message: String, path: String? = nil, offset: Int64? = nil,
+                       compressedOffset: Int64? = nil) {
         ran(id)
         let requirement = RequirementCatalog.requirement(id)
         let severity = requirement?.severity ?? .error
@@ -32,10 +37,26 @@ public final class DiagnosticCollector {
         }
         var text = message
         if requirement == nil { text = "(requirement not in the specification) " + text }
+        var compressed = compressedOffset
+        if compressed == nil, let offset, let located = locate?(offset) {
+            compressed = located
+            locatedIndices.append(diagnostics.count)
+        }
         diagnostics.append(Diagnostic(id: id, severity: severity, path: path, offset: offset,
-                                      compressedOffset: compressedOffset, message: text))
+                                      compressedOffset: compressed, message: text))
     }
+
+    /// The diagnostics whose compressed offset came from `locate`.
+    private var locatedIndices: [Int] = []
 
     /// How many findings a requirement produced (including those left out).
     public func count(_ id: String) -> Int { counts[id, default: 0] }
+
+    /// Drops the compressed offsets `locate` gave (the archive turned out not to be framed: a single member
+    /// holds the whole stream, so the offset says nothing). Offsets the reporter gave stay (where decoding
+    /// failed, for example).
+    func forgetLocatedOffsets() {
+        for i in locatedIndices { diagnostics[i].compressedOffset = nil }
+        locatedIndices.removeAll()
+    }
 }

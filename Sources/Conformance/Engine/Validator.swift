@@ -28,19 +28,27 @@ public final class Validator {
         let limits = options.decompressionLimits
             ?? .forInput(compressedSize: size)
         let input: ByteSource = progress.map { CountingSource(source, report: $0) } ?? source
+        // The decoder reports where its members or frames begin: the framed archive's random access points,
+        // which diagnostics name next to their tar-stream offsets.
+        let frames = FrameTracker()
         let opened: OpenedArchive
         do {
-            opened = try ArchiveOpener.open(input, limits: limits)
+            opened = try ArchiveOpener.open(input, limits: limits) { decoder in
+                decoder.onMemberStart = { frames.memberStarted(compressedOffset: $0, tarOffset: $1) }
+            }
         } catch {
             if case let CompressionError.unsupported(format) = error {
                 report.compression = format.rawValue
                 MalformedInput.noteCompression(format, to: collector)
+            } else if let format = AmbiguousStart.report(error, head: head(of: source), to: collector) {
+                report.compression = format.rawValue
             } else if case .notAFinding(let text) = MalformedInput.report(error, to: collector) {
                 report.ioError = text
             }
-            return finish(report, collector)
+            return finish(report, collector, frames: frames)
         }
         report.compression = opened.compression.rawValue
+        if opened.compression != .none { collector.locate = { frames.member(containing: $0) } }
         MalformedInput.noteCompression(opened.compression, format: opened.format, to: collector)
         let useV2: Bool
         switch options.profile {
@@ -50,10 +58,11 @@ public final class Validator {
         }
         if useV2 {
             report.format = "v2"
-            let tarRules = TarLayerRules(collector: collector, format: .v2)
+            let tarRules = TarLayerRules(collector: collector, format: .v2, nameTableMemory: options.nameTableMemory)
             let checker = V2Checker(collector: collector, options: options, compression: opened.compression,
                                     tail: size.flatMap { tail(of: source, size: $0) },
-                                    tarObserver: tarRules, entryHook: tarRules.entry)
+                                    tarObserver: tarRules, entryHook: tarRules.entry,
+                                    frames: opened.compression == .none ? nil : frames, names: tarRules.names)
             var ioError: String?
             let result = checker.check(stream: opened.stream) { error in
                 if case .notAFinding(let text) = MalformedInput.report(error, to: collector, format: .v2,
@@ -62,8 +71,7 @@ public final class Validator {
                 }
             }
             if let end = result.tarEnd { tarRules.end(end) }
-            withExtendedLifetime(tarRules) {}
-            report.ioError = ioError
+            report.ioError = ioError ?? result.temporaryFileError
             report.profile = result.profile ?? result.header?.profile.rawValue
             report.profileReason = opened.format == .v2 ? "entry 0 carries CKA.version" : "forced by --profile v2"
             report.indexDigest = result.indexDigest
@@ -75,14 +83,25 @@ public final class Validator {
             report.profileReason = result.profileReason
             report.ioError = result.ioError
         }
-        return finish(report, collector)
+        return finish(report, collector, frames: frames)
     }
 
-    private func finish(_ report: ValidationReport, _ collector: DiagnosticCollector) -> ValidationReport {
+    private func finish(_ report: ValidationReport, _ collector: DiagnosticCollector,
+                        frames: FrameTracker) -> ValidationReport {
+        // One member holds the whole stream: the archive is not framed, and "the member holding the offset"
+        // says nothing.
+        if frames.memberCount < 2 { collector.forgetLocatedOffsets() }
         var r = report
         r.diagnostics = collector.diagnostics
         r.checked = collector.checked
         return r
+    }
+
+    /// The first 512 bytes of a regular file (empty for a pipe), read with `pread`.
+    private func head(of source: FileSource) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let got = bytes.withUnsafeMutableBytes { pread(source.descriptor.rawValue, $0.baseAddress, 512, 0) }
+        return got > 0 ? Array(bytes[0..<got]) : []
     }
 
     /// The last 64 bytes of a regular file (for the framed locator), read with `pread`.

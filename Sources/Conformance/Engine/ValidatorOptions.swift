@@ -19,6 +19,12 @@ public struct ValidatorOptions: Sendable {
     public var decompressionLimits: DecompressionLimits?
     /// At most this many findings per requirement.
     public var maxDiagnosticsPerRule = 20
+    /// Bytes of memory each table of names (duplicates, parents, hard-link targets) may use before it moves to a
+    /// temporary file, so that memory stays bounded whatever the number of entries.
+    public var nameTableMemory = 4 << 20
+    /// Bytes of memory the records kept for the v2 index comparison (a record per section and per regular file)
+    /// may use before they move to a temporary file.
+    public var spoolMemory = 1 << 20
 
     public init() {}
 }

@@ -61,6 +61,7 @@ public enum JUnitReport {
         var loc: [String] = []
         if let p = d.path { loc.append("entry '\(p)'") }
         if let o = d.offset { loc.append("offset \(o)") }
+        if let c = d.compressedOffset { loc.append("compressed offset \(c)") }
         return "\(d.severity.rawValue) \(d.id)\(loc.isEmpty ? "" : " (" + loc.joined(separator: ", ") + ")"): \(d.message)"
     }
 }

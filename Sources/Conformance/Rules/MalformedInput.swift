@@ -37,8 +37,10 @@ public enum MalformedInput {
             return add(id, message, path: e.entry, offset: e.offset, limit: isLimit(e.kind), to: collector)
         case let e as CompressionError:
             guard let id = requirement(e, format: format) else { return .notAFinding(e.description) }
-            return add(id, "malformed: \(e.description)", path: nil, offset: nil, limit: isResourceLimit(e),
-                       to: collector)
+            var offset: Int64?
+            if case let .truncated(_, _, decompressed) = e { offset = decompressed }
+            return add(id, "malformed: \(e.description)", path: nil, offset: offset, limit: isResourceLimit(e),
+                       to: collector, compressedOffset: e.compressedOffset)
         case let e as CheckpointError:
             guard e.requirement.hasPrefix("CKA-") else { return .notAFinding(e.description) }
             var id = e.requirement
@@ -146,7 +148,7 @@ public enum MalformedInput {
     /// Adds the finding unless the same requirement was reported at the same offset or path already, or (for a
     /// limit) a size rule already reported a header at this offset.
     static func add(_ id: String, _ message: String, path: String?, offset: Int64?, limit: Bool,
-                    to collector: DiagnosticCollector) -> Outcome {
+                    to collector: DiagnosticCollector, compressedOffset: Int64? = nil) -> Outcome {
         let seen = collector.diagnostics.contains { d in
             if d.id == id, (offset != nil && d.offset == offset) || d.path == path { return true }
             return limit && offset != nil && d.offset == offset && sizeRules.contains(d.id)
@@ -154,7 +156,7 @@ public enum MalformedInput {
         if seen {
             collector.ran(id)
         } else {
-            collector.report(id, message, path: path, offset: offset)
+            collector.report(id, message, path: path, offset: offset, compressedOffset: compressedOffset)
         }
         return .reported(id)
     }

@@ -1,4 +1,7 @@
 import TarFormat
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The raw view of one 512-byte header block that the tar-layer rules need: field ranges, the strict numeric
 /// grammar of CKA-TAR-012, the exact v2 encoding of CKA-TAR-014 and the unused bytes of CKA-TAR-042.
@@ -10,6 +13,59 @@ struct TarRawBlock {
     init(_ block: UnsafeRawBufferPointer, offset: Int64) {
         bytes = Array(block)
         self.offset = offset
+    }
+
+    init(bytes: [UInt8], offset: Int64) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    /// Whether a header block passes every check of `TarLayerRules` on its fields, decided in one pass without
+    /// allocating: the numeric fields follow the octal grammar of CKA-TAR-012 (v1, no base-256), or exactly the
+    /// v2 encoding of CKA-TAR-014 with zero unused bytes (CKA-TAR-042). A block that does not pass is looked at
+    /// in detail to say what is wrong.
+    static func isClean(_ block: UnsafeRawBufferPointer, v2: Bool) -> Bool {
+        let b = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        @inline(__always) func octalField(_ lower: Int, _ upper: Int) -> Bool {
+            var i = lower
+            if v2 {
+                while i < upper - 1 {
+                    guard b[i] &- 0x30 < 8 else { return false }
+                    i += 1
+                }
+                return b[i] == 0
+            }
+            guard b[i] & 0x80 == 0 else { return false }
+            while i < upper, b[i] == 0x20 { i += 1 }
+            while i < upper, b[i] &- 0x30 < 8 { i += 1 }
+            while i < upper {
+                guard b[i] == 0 || b[i] == 0x20 else { return false }
+                i += 1
+            }
+            return true
+        }
+        // mode, uid, gid, size, mtime; devmajor, devminor.
+        guard octalField(100, 108), octalField(108, 116), octalField(116, 124), octalField(124, 136),
+              octalField(136, 148), octalField(329, 337), octalField(337, 345) else { return false }
+        guard v2 else { return true }
+        for i in 148..<154 where b[i] &- 0x30 >= 8 { return false }
+        guard b[154] == 0, b[155] == 0x20 else { return false }
+        // String fields: nothing but NULs after their end (name, linkname, uname, gname, prefix), and the
+        // unused tail of the block.
+        @inline(__always) func stringField(_ lower: Int, _ upper: Int) -> Bool {
+            var i = lower
+            while i < upper, b[i] != 0 { i += 1 }
+            var acc: UInt8 = 0
+            while i < upper {
+                acc |= b[i]
+                i += 1
+            }
+            return acc == 0
+        }
+        guard stringField(0, 100), stringField(157, 257), stringField(265, 297), stringField(297, 329),
+              stringField(345, 500) else { return false }
+        for i in 500..<512 where b[i] != 0 { return false }
+        return true
     }
 
     /// A numeric field: its name, range and the width of its v2 encoding (digits before the terminator).
@@ -41,9 +97,28 @@ struct TarRawBlock {
     func field(_ f: NumericField) -> ArraySlice<UInt8> { bytes[f.range] }
 
     /// Whether the magic and version are POSIX ustar (`ustar\0` `00`) or GNU (`ustar ` ` \0`); false for V7.
-    var hasUstarOrGNUMagic: Bool {
-        let m = Array(bytes[257..<265])
-        return m == Array("ustar\u{0}00".utf8) || m == Array("ustar  \u{0}".utf8)
+    var hasUstarOrGNUMagic: Bool { bytes.withUnsafeBytes { Self.hasUstarOrGNUMagic($0) } }
+
+    static func hasUstarOrGNUMagic(_ block: UnsafeRawBufferPointer) -> Bool {
+        let m = UnsafeRawBufferPointer(rebasing: block[257..<265])
+        return m.elementsEqual("ustar\u{0}00".utf8) || m.elementsEqual("ustar  \u{0}".utf8)
+    }
+
+    /// The value of an octal field under the grammar of CKA-TAR-012 (nil when it does not parse; 0 when blank).
+    static func octalValue(_ field: UnsafeRawBufferPointer) -> Int64? {
+        var i = 0
+        while i < field.count, field[i] == 0x20 { i += 1 }
+        var value: Int64 = 0
+        while i < field.count, field[i] &- 0x30 < 8 {
+            guard value <= Int64.max >> 3 else { return nil }
+            value = value << 3 | Int64(field[i] - 0x30)
+            i += 1
+        }
+        while i < field.count {
+            guard field[i] == 0 || field[i] == 0x20 else { return nil }
+            i += 1
+        }
+        return value
     }
 
     /// Whether the field holds a GNU base-256 number (top bit of the first byte set).
@@ -95,35 +170,52 @@ struct TarRawBlock {
 }
 
 /// Strict parsing of a pax extended header body into records, as the rules need them: raw key and value bytes
-/// in order, duplicates kept. Nil when the body breaks the record grammar (CKA-TAR-020, which the reader
-/// reports as malformed).
+/// in order, duplicates kept, found without allocating. A body that breaks the record grammar (CKA-TAR-020, which
+/// the reader reports as malformed) has no records.
 enum TarPaxBody {
-    struct Record {
-        var key: [UInt8]
-        var value: [UInt8]
-        var keyString: String { String(decoding: key, as: UTF8.self) }
+    /// Where one record's key and value lie in the body.
+    struct Span {
+        var key: Range<Int>
+        var value: Range<Int>
     }
 
-    static func records(_ body: [UInt8]) -> [Record]? {
-        var out: [Record] = []
+    /// The records of a body, read through its spans (valid while the body's bytes are).
+    struct Records {
+        let body: UnsafeRawBufferPointer
+        let spans: [Span]
+
+        var count: Int { spans.count }
+        func key(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: body[spans[i].key]) }
+        func value(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: body[spans[i].value]) }
+        func keyString(_ i: Int) -> String { String(decoding: key(i), as: UTF8.self) }
+    }
+
+    /// Fills `spans` with the records of `body`; false (and `spans` unusable) when the grammar is broken.
+    static func spans(_ body: UnsafeRawBufferPointer, into spans: inout [Span]) -> Bool {
+        spans.removeAll(keepingCapacity: true)
         var i = 0
         while i < body.count {
             var j = i
             var length = 0
-            while j < body.count, (0x30...0x39).contains(body[j]), j - i < 10 {
+            while j < body.count, body[j] &- 0x30 < 10, j - i < 10 {
                 length = length * 10 + Int(body[j] - 0x30)
                 j += 1
             }
             guard j > i, body[i] != 0x30, j < body.count, body[j] == 0x20, length > j - i + 1,
-                  i + length <= body.count, body[i + length - 1] == 0x0A else { return nil }
-            let content = body[(j + 1)..<(i + length - 1)]
-            guard let eq = content.firstIndex(of: 0x3D) else { return nil }
-            let key = Array(content[content.startIndex..<eq])
-            guard !key.isEmpty, !key.contains(0) else { return nil }
-            out.append(Record(key: key, value: Array(content[(eq + 1)...])))
+                  i + length <= body.count, body[i + length - 1] == 0x0A else { return false }
+            let content = (j + 1)..<(i + length - 1)
+            guard let eq = body[content].firstIndex(of: 0x3D), eq > content.lowerBound,
+                  !body[content.lowerBound..<eq].contains(0) else { return false }
+            spans.append(Span(key: content.lowerBound..<eq, value: (eq + 1)..<content.upperBound))
             i += length
         }
-        return out
+        return true
+    }
+
+    /// Whether bytes are valid UTF-8 (ASCII checked first, without building a string).
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+        return String(validating: bytes, as: UTF8.self) != nil
     }
 }
 
@@ -138,8 +230,10 @@ enum TarNames {
     /// Strips one leading `./` (v1 only) and one trailing `/`; `./` and `.` are the root in v1.
     static func normalise(_ raw: [UInt8], v1: Bool) -> Normalised {
         if v1, raw == [0x2E, 0x2F] || raw == [0x2E] { return .root }
+        let dotSlash = v1 && raw.count >= 2 && raw[0] == 0x2E && raw[1] == 0x2F
+        if !dotSlash, raw.last != 0x2F { return .name(raw) }  // nothing to strip: no copy
         var n = raw[...]
-        if v1, n.count >= 2, n[n.startIndex] == 0x2E, n[n.startIndex + 1] == 0x2F { n = n.dropFirst(2) }
+        if dotSlash { n = n.dropFirst(2) }
         if n.last == 0x2F { n = n.dropLast() }
         return .name(Array(n))
     }
@@ -148,10 +242,15 @@ enum TarNames {
     static func problem(_ name: [UInt8]) -> String? {
         if name.isEmpty { return "the name is empty" }
         if name.first == 0x2F { return "the name is absolute" }
-        for c in name.split(separator: 0x2F, omittingEmptySubsequences: false) {
-            if c.isEmpty { return "the name has an empty component ('//')" }
-            if c.elementsEqual([0x2E]) { return "the name has a '.' component" }
-            if c.elementsEqual([0x2E, 0x2E]) { return "the name has a '..' component" }
+        var start = 0
+        for end in 0...name.count where end == name.count || name[end] == 0x2F {
+            switch end - start {
+            case 0: return "the name has an empty component ('//')"
+            case 1 where name[start] == 0x2E: return "the name has a '.' component"
+            case 2 where name[start] == 0x2E && name[start + 1] == 0x2E: return "the name has a '..' component"
+            default: break
+            }
+            start = end + 1
         }
         return nil
     }
@@ -164,4 +263,46 @@ enum TarNames {
     }
 
     static func display(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// Byte comparisons for the hot paths, on raw memory.
+enum Bytes {
+    /// Whether the bytes at `p` begin with the bytes of `literal`.
+    @inline(__always)
+    static func equal(_ p: UnsafePointer<UInt8>, _ literal: StaticString) -> Bool {
+        memcmp(p, literal.utf8Start, literal.utf8CodeUnitCount) == 0
+    }
+
+    /// Whether two byte sequences are equal (one `memcmp`).
+    static func same<A: ContiguousCollection, B: ContiguousCollection>(_ a: A, _ b: B) -> Bool
+    where A.Element == UInt8, B.Element == UInt8 {
+        a.count == b.count && a.withContiguousBytes { x in b.withContiguousBytes { y in
+            x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0
+        } }
+    }
+
+    static func allZero(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var acc: UInt8 = 0
+        for i in 0..<count { acc |= p[i] }
+        return acc == 0
+    }
+
+    static func isASCII(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var acc: UInt8 = 0
+        for i in 0..<count { acc |= p[i] }
+        return acc < 0x80
+    }
+}
+
+/// Byte collections with contiguous storage, for `Bytes.same`.
+protocol ContiguousCollection: Collection {
+    func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension Array: ContiguousCollection where Element == UInt8 {
+    func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withUnsafeBytes(body) }
+}
+
+extension ArraySlice: ContiguousCollection where Element == UInt8 {
+    func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withUnsafeBytes(body) }
 }

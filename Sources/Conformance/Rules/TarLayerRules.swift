@@ -21,28 +21,39 @@ public final class TarLayerRules: TarReaderObserver {
     /// reported at `baseOffset` (the layer's start in the outer stream) with the layer offset in the message.
     public var offsetsAreInDecompressedLayer = false
 
-    private var v1: Bool { format == .v1 }
+    var v1: Bool { format == .v1 }
     /// The header block of the current entry (the last block that is not an extended header).
-    private var entryBlock: TarRawBlock?
+    private var entryBlock: TarRawBlock? {
+        hasEntryBlock ? TarRawBlock(bytes: entryBlockBytes, offset: entryBlockOffset) : nil
+    }
+    private var entryBlockBytes = [UInt8](repeating: 0, count: 512)
+    private var entryBlockOffset: Int64 = 0
+    private var hasEntryBlock = false
     /// Typeflag and offset of the last extended header block (`x`, `g`, `L`, `K`), until its body is read.
     private var extendedBlock: (type: UInt8, offset: Int64)?
     /// A pax `x` header was read and its entry header not yet.
     private var pendingPax: Int64?
-    /// Normalised names and their prefixes, numbered component by component: a deep name costs its length, not its
-    /// depth times its length.
-    private var table = PathTable()
-    /// Normalised names seen, with whether each is a directory (CKA-TAR-037, CKA-TAR-038).
-    private var names: [Int: Bool] = [:]
-    /// Every proper prefix of a name seen (a later non-directory of that name is CKA-TAR-038).
-    private var parents: Set<Int> = []
-    /// Normalised names of regular files seen (hard-link targets, CKA-TAR-040).
-    private var regularFiles: Set<Int> = []
+    /// Normalised names seen (CKA-TAR-037, 038, 040), with the flags below, in bounded memory.
+    public let names: NameTable
+    /// The previous entry's normalised name, and the length of its first proper prefix that is an earlier
+    /// non-directory (CKA-TAR-038), if any: its proper prefixes need not be looked up again.
+    var previousName: [UInt8] = []
+    var previousBadPrefix: Int?
+    /// The records of the extended header being checked (storage reused).
+    private var records: [TarPaxBody.Span] = []
 
-    public init(collector: DiagnosticCollector, format: CheckpointFormat, nestedIn: String? = nil, baseOffset: Int64 = 0) {
+    /// Flags of `names`: the name is an entry, a directory entry, a proper prefix of an entry's name, a regular
+    /// file (a hard-link target). The v2 checker adds its own flags (`V2RootfsRules`) to the same table.
+    static let seen: UInt8 = 1, directory: UInt8 = 2, parent: UInt8 = 4, regular: UInt8 = 8
+
+    /// - Parameter names: the table to record names in; nil makes one of `nameTableMemory` bytes.
+    public init(collector: DiagnosticCollector, format: CheckpointFormat, nestedIn: String? = nil, baseOffset: Int64 = 0,
+                names: NameTable? = nil, nameTableMemory: Int = ValidatorOptions().nameTableMemory) {
         self.collector = collector
         self.format = format
         self.nestedIn = nestedIn
         self.baseOffset = baseOffset
+        self.names = names ?? NameTable(memoryLimit: nameTableMemory)
         for id in Self.rules(format) { collector.ran(id) }
     }
 
@@ -69,7 +80,7 @@ public final class TarLayerRules: TarReaderObserver {
         return name.map { "\(nestedIn): \($0)" } ?? nestedIn
     }
 
-    private func report(_ id: String, _ message: String, name: String?, at offset: Int64) {
+    func report(_ id: String, _ message: String, name: String?, at offset: Int64) {
         var text = message
         if offsetsAreInDecompressedLayer { text += " (offset \(offset) of the decompressed layer)" }
         collector.report(id, text, path: path(name), offset: outer(offset))
@@ -78,31 +89,44 @@ public final class TarLayerRules: TarReaderObserver {
     // MARK: - TarReaderObserver
 
     public func tarReader(_ reader: TarReader, readHeaderBlock block: UnsafeRawBufferPointer, at offset: Int64) {
-        let raw = TarRawBlock(block, offset: offset)
-        let type = raw.typeflag
-        let isExtended = [UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K")].contains(type)
-        checkPaxFollowedByEntry(raw)
-        checkNumericFields(raw)
-        if format == .v2 { checkUnusedBytes(raw) }
+        let type = block[156]
+        let isExtended = Self.isExtended(type)
+        checkPaxFollowedByEntry(type, at: offset)
+        checkUnsignedChecksum(block, at: offset)
+        if !TarRawBlock.isClean(block, v2: format == .v2) {
+            let raw = TarRawBlock(block, offset: offset)
+            checkNumericFields(raw)
+            if format == .v2 { checkUnusedBytes(raw) }
+        }
         if isExtended {
             extendedBlock = (type, offset)
-            checkExtendedHeaderBlock(raw)
+            checkExtendedHeaderBlock(block, at: offset)
             if type == UInt8(ascii: "x") { pendingPax = offset }
         } else {
-            entryBlock = raw
+            // Kept for the entry's checks; copied into the same storage each time.
+            entryBlockBytes.withUnsafeMutableBytes { $0.copyMemory(from: block) }
+            entryBlockOffset = offset
+            hasEntryBlock = true
             pendingPax = nil
         }
+    }
+
+    static func isExtended(_ t: UInt8) -> Bool {
+        t == UInt8(ascii: "x") || t == UInt8(ascii: "g") || t == UInt8(ascii: "L") || t == UInt8(ascii: "K")
     }
 
     public func tarReader(_ reader: TarReader, readExtendedHeaderBody body: [UInt8], at offset: Int64) {
         defer { extendedBlock = nil }
         guard let (type, _) = extendedBlock, type == UInt8(ascii: "x") || type == UInt8(ascii: "g") else { return }
-        // A body that breaks the record grammar makes the reader throw (CKA-TAR-020, via MalformedInput).
-        guard let records = TarPaxBody.records(body) else { return }
-        checkDuplicateKeys(records, at: offset)
-        checkRecordEncoding(records, at: offset)
-        checkRecordValues(records, at: offset)
-        if format == .v2 { checkXattrNamespaces(records, at: offset) }
+        body.withUnsafeBytes { b in
+            // A body that breaks the record grammar makes the reader throw (CKA-TAR-020, via MalformedInput).
+            guard TarPaxBody.spans(b, into: &records) else { return }
+            let r = TarPaxBody.Records(body: b, spans: records)
+            checkDuplicateKeys(r, at: offset)
+            checkRecordEncoding(r, at: offset)
+            checkRecordValues(r, at: offset)
+            if format == .v2 { checkXattrNamespaces(r, at: offset) }
+        }
     }
 
     public func tarReader(_ reader: TarReader, sawNonZeroPaddingAt offset: Int64) {
@@ -115,34 +139,36 @@ public final class TarLayerRules: TarReaderObserver {
 
     /// Every entry header as `TarReader.next()` returned it.
     public func entry(_ h: TarHeader) {
-        let name = TarNames.display(h.pathBytes)
         let at = h.headerOffset
-        if v1 { checkHeaderFormat(h, name: name) }
-        checkTypeflag(h, name: name)
-        checkSparse(h, name: name)
-        checkHeaderOnlySize(h, name: name)
+        if v1 { checkHeaderFormat(h) }
+        checkTypeflag(h)
+        checkSparse(h)
+        checkHeaderOnlySize(h)
         if format == .v2 {
-            checkPaxCarriedValues(h, name: name)
-            checkModeBits(h, name: name)
-            checkDeviceFields(h, name: name)
+            checkPaxCarriedValues(h)
+            checkModeBits(h)
+            checkDeviceFields(h)
         }
-        checkEncoding(h, name: name)
+        checkEncoding(h)
         let normalised = TarNames.normalise(h.pathBytes, v1: v1)
         guard case let .name(n) = normalised else {
             // The root of a v1 tar (`./`, `.`): a directory standing for the tar itself (CKA-TAR-035).
             if h.type != .directory {
-                report("CKA-TAR-035", "the root entry '\(name)' must be a directory, not \(h.type)", name: name, at: at)
+                report("CKA-TAR-035", "the root entry '\(Self.name(h))' must be a directory, not \(h.type)",
+                       name: Self.name(h), at: at)
             }
             return
         }
         if let why = TarNames.problem(n) {
-            report("CKA-TAR-034", why, name: name, at: at)
+            report("CKA-TAR-034", why, name: Self.name(h), at: at)
             return
         }
-        let node = checkNamePlacement(h, n, name: name)
-        checkLinkTarget(h, name: name)
-        if h.type == .regular || h.type == .regularLegacy, let node { regularFiles.insert(node) }
+        checkNamePlacement(h, n)
+        checkLinkTarget(h)
     }
+
+    /// The entry's name for a message (only built when something is reported).
+    static func name(_ h: TarHeader) -> String { TarNames.display(h.pathBytes) }
 
     /// How the stream ended, as `TarReader.finish()` returned it.
     public func end(_ end: TarEnd) {
@@ -168,13 +194,27 @@ public final class TarLayerRules: TarReaderObserver {
     // MARK: - Header blocks
 
     /// CKA-TAR-022: an `x` header is followed directly by an ordinary entry header.
-    private func checkPaxFollowedByEntry(_ raw: TarRawBlock) {
+    private func checkPaxFollowedByEntry(_ t: UInt8, at offset: Int64) {
         guard let pax = pendingPax else { return }
-        let t = raw.typeflag
-        if t == UInt8(ascii: "x") || t == UInt8(ascii: "g") || t == UInt8(ascii: "L") || t == UInt8(ascii: "K") {
+        if Self.isExtended(t) {
             report("CKA-TAR-022", "the pax extended header at offset \(outer(pax)) is followed by a '\(Self.flag(t))' "
-                   + "header instead of its entry", name: nil, at: raw.offset)
+                   + "header instead of its entry", name: nil, at: offset)
         }
+    }
+
+    /// CKA-TAR-004: the checksum is the sum of the bytes taken as unsigned values. The reader also accepts the sum of
+    /// signed values (old Sun tar wrote it; GNU tar and Go read it), which the specification does not.
+    private func checkUnsignedChecksum(_ block: UnsafeRawBufferPointer, at offset: Int64) {
+        var sum = 0
+        var high = false
+        for (i, c) in block.enumerated() {
+            if (148..<156).contains(i) { sum += 0x20 } else { sum += Int(c); high = high || c >= 0x80 }
+        }
+        // Without a byte >= 0x80 the signed and unsigned sums agree, and the reader checked the sum.
+        guard high, let recorded = TarRawBlock.octalValue(TarRawBlock(block, offset: offset).field(TarRawBlock.checksum)),
+              recorded != Int64(sum) else { return }
+        report("CKA-TAR-004", "malformed: the checksum \(recorded) is the sum of the header bytes taken as signed "
+               + "values; the unsigned sum is \(sum)", name: nil, at: offset)
     }
 
     /// CKA-TAR-012 (octal grammar), CKA-TAR-013 (v1 base-256), CKA-TAR-014 (v2 encoding).
@@ -193,7 +233,7 @@ public final class TarLayerRules: TarReaderObserver {
                 continue
             }
             if let why = TarRawBlock.octalProblem(raw.field(f)) {
-                report("CKA-TAR-012", "the \(f.name) field is not octal: \(why)", name: nil, at: raw.offset)
+                report("CKA-TAR-012", "malformed: the \(f.name) field is not octal: \(why)", name: nil, at: raw.offset)
                 continue
             }
             if format == .v2, let why = raw.v2EncodingProblem(f) {
@@ -221,12 +261,14 @@ public final class TarLayerRules: TarReaderObserver {
 
     /// Typeflags and sizes of extended headers: CKA-TAR-008/009 (`g`, `L`, `K`), CKA-TAR-022 (empty `x`),
     /// CKA-TAR-027/028 and CKA-SEC-015 (sizes).
-    private func checkExtendedHeaderBlock(_ raw: TarRawBlock) {
-        let t = raw.typeflag
-        let size = raw.isBase256(TarRawBlock.size) ? nil : TarRawBlock.octalValue(raw.field(TarRawBlock.size))
-        if v1, !raw.hasUstarOrGNUMagic {
-            report("CKA-TAR-006", "a V7 header (no ustar magic) for an extended header", name: nil, at: raw.offset)
+    private func checkExtendedHeaderBlock(_ block: UnsafeRawBufferPointer, at offset: Int64) {
+        let t = block[156]
+        let sizeField = UnsafeRawBufferPointer(rebasing: block[TarRawBlock.size.range])
+        let size = sizeField[0] & 0x80 != 0 ? nil : TarRawBlock.octalValue(sizeField)
+        if v1, !TarRawBlock.hasUstarOrGNUMagic(block) {
+            report("CKA-TAR-006", "a V7 header (no ustar magic) for an extended header", name: nil, at: offset)
         }
+        let raw = (offset: offset, typeflag: t)
         switch t {
         case UInt8(ascii: "x"), UInt8(ascii: "g"):
             if t == UInt8(ascii: "g") {
@@ -261,90 +303,12 @@ public final class TarLayerRules: TarReaderObserver {
         }
     }
 
-    // MARK: - pax records
-
-    /// CKA-TAR-021: no key twice in one extended header.
-    private func checkDuplicateKeys(_ records: [TarPaxBody.Record], at offset: Int64) {
-        var seen = Set<[UInt8]>()
-        var reported = Set<[UInt8]>()
-        for r in records where !seen.insert(r.key).inserted && reported.insert(r.key).inserted {
-            report("CKA-TAR-021", "pax key '\(r.keyString)' appears more than once in one extended header", name: nil,
-                   at: offset)
-        }
-    }
-
-    /// CKA-TAR-023: keys and values are UTF-8 (`SCHILY.xattr.*` values excepted); in v1 non-UTF-8 `path` and
-    /// `linkpath` values are names, reported as CKA-TAR-030 warnings with the entry.
-    private func checkRecordEncoding(_ records: [TarPaxBody.Record], at offset: Int64) {
-        for r in records {
-            guard String(validating: r.key, as: UTF8.self) != nil else {
-                report("CKA-TAR-023", "a pax key is not valid UTF-8", name: nil, at: offset)
-                continue
-            }
-            let key = r.keyString
-            if key.hasPrefix("SCHILY.xattr.") { continue }
-            if key == "path" || key == "linkpath" {
-                if r.value.contains(0) { continue }  // the reader refuses it (malformed)
-                if v1 { continue }
-            }
-            if String(validating: r.value, as: UTF8.self) == nil {
-                report("CKA-TAR-023", "the value of pax record '\(key)' is not valid UTF-8", name: nil, at: offset)
-            }
-        }
-    }
-
-    /// CKA-TAR-024: `size`, `uid`, `gid` decimal non-negative below 2^63 without sign; `mtime` decimal seconds.
-    private func checkRecordValues(_ records: [TarPaxBody.Record], at offset: Int64) {
-        for r in records {
-            let key = r.keyString
-            let ok: Bool
-            switch key {
-            case "size", "uid", "gid": ok = Self.isDecimalInteger(r.value)
-            case "mtime": ok = Self.isDecimalTime(r.value)
-            default: continue
-            }
-            if !ok {
-                report("CKA-TAR-024", "pax record '\(key)' has the invalid value '\(TarNames.display(r.value))'", name: nil,
-                       at: offset)
-            }
-        }
-    }
-
-    static func isDecimalInteger(_ v: [UInt8]) -> Bool {
-        guard !v.isEmpty, v.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
-        return Int64(TarNames.display(v)) != nil
-    }
-
-    static func isDecimalTime(_ v: [UInt8]) -> Bool {
-        var s = v[...]
-        if s.first == 0x2D { s = s.dropFirst() }
-        let parts = s.split(separator: 0x2E, maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ (0x30...0x39).contains($0) }),
-              Int64(TarNames.display(Array(whole))) != nil else { return false }
-        if parts.count == 2 {
-            return !parts[1].isEmpty && parts[1].allSatisfy { (0x30...0x39).contains($0) }
-        }
-        return true
-    }
-
-    /// CKA-TAR-041: v2 xattrs only in `user.`, `security.`, `system.posix_acl_access`, `system.posix_acl_default`.
-    private func checkXattrNamespaces(_ records: [TarPaxBody.Record], at offset: Int64) {
-        for r in records {
-            let key = r.keyString
-            guard key.hasPrefix("SCHILY.xattr.") else { continue }
-            let name = String(key.dropFirst("SCHILY.xattr.".count))
-            if name.hasPrefix("user.") || name.hasPrefix("security.") || name == "system.posix_acl_access"
-                || name == "system.posix_acl_default" { continue }
-            report("CKA-TAR-041", "extended attribute '\(name)' is outside the allowed namespaces", name: nil, at: offset)
-        }
-    }
-
     // MARK: - Entry checks
 
     /// CKA-TAR-006: v1 accepts ustar, pax and GNU headers, not V7.
-    private func checkHeaderFormat(_ h: TarHeader, name: String) {
+    private func checkHeaderFormat(_ h: TarHeader) {
         if h.format.contains(.v7) {
-            report("CKA-TAR-006", "a V7 header (no ustar magic)", name: name, at: h.headerOffset)
+            report("CKA-TAR-006", "a V7 header (no ustar magic)", name: Self.name(h), at: h.headerOffset)
         }
     }
 
@@ -354,7 +318,7 @@ public final class TarLayerRules: TarReaderObserver {
     static let v2Types: Set<UInt8> = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36]
 
     /// CKA-TAR-008: the typeflag of the entry header block (GNU sparse 'S' is CKA-TAR-010 as well).
-    private func checkTypeflag(_ h: TarHeader, name: String) {
+    private func checkTypeflag(_ h: TarHeader) {
         let t = entryBlock?.typeflag ?? h.type.rawValue
         let allowed: Set<UInt8>
         let place: String
@@ -367,113 +331,87 @@ public final class TarLayerRules: TarReaderObserver {
             place = "a v2 archive"
         }
         if !allowed.contains(t) {
-            report("CKA-TAR-008", "typeflag '\(Self.flag(t))' is not allowed in \(place)", name: name, at: h.headerOffset)
+            report("CKA-TAR-008", "typeflag '\(Self.flag(t))' is not allowed in \(place)", name: Self.name(h), at: h.headerOffset)
         }
     }
 
     /// CKA-TAR-010: no sparse files (GNU 'S', pax `GNU.sparse.*`).
-    private func checkSparse(_ h: TarHeader, name: String) {
+    private func checkSparse(_ h: TarHeader) {
         if h.sparse != nil || h.type == .gnuSparse || h.paxRecords.contains(where: { $0.key.hasPrefix("GNU.sparse.") }) {
-            report("CKA-TAR-010", "a sparse file", name: name, at: h.headerOffset)
+            report("CKA-TAR-010", "a sparse file", name: Self.name(h), at: h.headerOffset)
         }
     }
 
     /// CKA-TAR-011: entries of types 1-6 have size 0.
-    private func checkHeaderOnlySize(_ h: TarHeader, name: String) {
+    private func checkHeaderOnlySize(_ h: TarHeader) {
         if h.type.isHeaderOnly, h.size != 0 {
-            report("CKA-TAR-011", "a \(h.type) entry with size \(h.size) (must be 0)", name: name, at: h.headerOffset)
+            report("CKA-TAR-011", "a \(h.type) entry with size \(h.size) (must be 0)", name: Self.name(h), at: h.headerOffset)
         }
     }
 
     /// CKA-TAR-015: a value carried by pax because it does not fit its ustar field leaves that field 0.
-    private func checkPaxCarriedValues(_ h: TarHeader, name: String) {
-        guard let block = entryBlock else { return }
-        let checks: [(String, TarRawBlock.NumericField, (Int64) -> Bool)] = [
-            ("size", TarRawBlock.size, { $0 >= 8 << 30 }),
-            ("uid", TarRawBlock.uid, { $0 > 2_097_151 }),
-            ("gid", TarRawBlock.gid, { $0 > 2_097_151 }),
-            ("mtime", TarRawBlock.mtime, { $0 < 0 || $0 > 8_589_934_591 }),
-        ]
-        for (key, field, doesNotFit) in checks {
-            guard let value = h.paxValue(key) else { continue }
-            let number = key == "mtime" ? TarTime(paxString: value)?.seconds : Int64(value)
-            guard let number, doesNotFit(number) else { continue }
+    private func checkPaxCarriedValues(_ h: TarHeader) {
+        guard !h.paxRecords.isEmpty, hasEntryBlock else { return }
+        for (key, field, fits) in Self.paxCarried {
+            // The last record of the key counts (as `paxValue`); most entries have one or none of these keys.
+            guard let record = h.paxRecords.last(where: { $0.key == key }) else { continue }
+            let number = record.value.withUnsafeBytes { bytes -> Int64? in
+                if key == "mtime" { return TarTime.parse(bytes)?.seconds }
+                return Self.isDecimalInteger(bytes) ? Int64(String(decoding: bytes, as: UTF8.self)) : nil
+            }
+            guard let number, !fits.contains(number) else { continue }
+            let value = String(decoding: record.value, as: UTF8.self)
+            guard let block = entryBlock else { return }
             if block.isBase256(field) || TarRawBlock.octalValue(block.field(field)) != 0 {
-                report("CKA-TAR-015", "\(key) \(value) is carried by pax, so the ustar \(key) field must hold 0", name: name,
+                report("CKA-TAR-015", "\(key) \(value) is carried by pax, so the ustar \(key) field must hold 0", name: Self.name(h),
                        at: h.headerOffset)
             }
         }
     }
 
+    /// The values CKA-TAR-015 is about: the pax key, its ustar field, and when the value does not fit the field.
+    static let paxCarried: [(String, TarRawBlock.NumericField, fits: ClosedRange<Int64>)] = [
+        ("size", TarRawBlock.size, 0...((8 << 30) - 1)),
+        ("uid", TarRawBlock.uid, 0...2_097_151),
+        ("gid", TarRawBlock.gid, 0...2_097_151),
+        ("mtime", TarRawBlock.mtime, 0...8_589_934_591),
+    ]
+
     /// CKA-TAR-017: v2 mode bits only within 07777.
-    private func checkModeBits(_ h: TarHeader, name: String) {
+    private func checkModeBits(_ h: TarHeader) {
         if h.mode & ~0o7777 != 0 {
-            report("CKA-TAR-017", "mode 0\(String(h.mode, radix: 8)) has bits outside 07777", name: name, at: h.headerOffset)
+            report("CKA-TAR-017", "mode 0\(String(h.mode, radix: 8)) has bits outside 07777", name: Self.name(h), at: h.headerOffset)
         }
     }
 
     /// CKA-TAR-018: v2 devmajor and devminor are zero except for devices.
-    private func checkDeviceFields(_ h: TarHeader, name: String) {
-        guard h.type != .characterDevice, h.type != .blockDevice, let block = entryBlock else { return }
-        for f in [TarRawBlock.devmajor, TarRawBlock.devminor] {
+    private func checkDeviceFields(_ h: TarHeader) {
+        guard h.type != .characterDevice, h.type != .blockDevice, hasEntryBlock else { return }
+        // The usual case: both fields hold only '0' digits, spaces and NULs.
+        if entryBlockBytes[329..<345].allSatisfy({ $0 == 0x30 || $0 == 0 || $0 == 0x20 }) { return }
+        guard let block = entryBlock else { return }
+        for f in Self.deviceFields {
             if block.isBase256(f) || (TarRawBlock.octalValue(block.field(f)) ?? 0) != 0 {
-                report("CKA-TAR-018", "the \(f.name) field of a \(h.type) entry is not zero", name: name, at: h.headerOffset)
+                report("CKA-TAR-018", "the \(f.name) field of a \(h.type) entry is not zero", name: Self.name(h), at: h.headerOffset)
             }
         }
     }
+
+    static let deviceFields = [TarRawBlock.devmajor, TarRawBlock.devminor]
 
     /// CKA-TAR-029 (v2: UTF-8, no NUL) and CKA-TAR-030 (v1: UTF-8, a warning) for the name and link target.
-    private func checkEncoding(_ h: TarHeader, name: String) {
-        for (what, bytes) in [("name", h.pathBytes), ("link target", h.linkBytes)] where !bytes.isEmpty {
-            let valid = String(validating: bytes, as: UTF8.self) != nil
+    private func checkEncoding(_ h: TarHeader) {
+        checkEncoding(h, "name", h.pathBytes)
+        if !h.linkBytes.isEmpty { checkEncoding(h, "link target", h.linkBytes) }
+    }
+
+    private func checkEncoding(_ h: TarHeader, _ what: String, _ bytes: [UInt8]) {
+        do {
+            let valid = bytes.withUnsafeBytes { TarPaxBody.isUTF8($0) }
             if v1 {
-                if !valid { report("CKA-TAR-030", "the \(what) is not valid UTF-8", name: name, at: h.headerOffset) }
+                if !valid { report("CKA-TAR-030", "the \(what) is not valid UTF-8", name: Self.name(h), at: h.headerOffset) }
             } else if !valid || bytes.contains(0) {
-                report("CKA-TAR-029", "the \(what) is not valid UTF-8 or contains NUL", name: name, at: h.headerOffset)
-            }
-        }
-    }
-
-    /// CKA-TAR-037 (duplicates, CKA-SEC-024: by bytes) and CKA-TAR-038 (below an earlier non-directory).
-    /// - Returns: the name's node in `table`.
-    @discardableResult
-    private func checkNamePlacement(_ h: TarHeader, _ n: [UInt8], name: String) -> Int? {
-        let isDirectory = h.type == .directory
-        let all = table.intern(n)
-        guard let node = all.last?.node else { return nil }
-        let prefixes = all.dropLast()
-        if names[node] != nil {
-            report("CKA-TAR-037", "duplicate entry name", name: name, at: h.headerOffset)
-        }
-        if let p = prefixes.first(where: { names[$0.node] == false }) {
-            report("CKA-TAR-038", "the earlier entry '\(TarNames.display(Array(n[..<p.end])))' is not a directory",
-                   name: name, at: h.headerOffset)
-        } else if !isDirectory, parents.contains(node), names[node] == nil {
-            report("CKA-TAR-038", "a non-directory named after a directory that earlier entries are inside", name: name,
-                   at: h.headerOffset)
-        }
-        if names[node] == nil || isDirectory { names[node] = isDirectory }
-        for p in prefixes { parents.insert(p.node) }
-        return node
-    }
-
-    /// CKA-TAR-039 (symlink targets) and CKA-TAR-040 (hard-link targets).
-    private func checkLinkTarget(_ h: TarHeader, name: String) {
-        if h.type == .symbolicLink {
-            if h.linkBytes.isEmpty {
-                report("CKA-TAR-039", "a symbolic link with an empty target", name: name, at: h.headerOffset)
-            } else if format == .v2, h.linkBytes.count > 4096 {
-                report("CKA-TAR-039", "a symbolic link target of \(h.linkBytes.count) bytes (more than 4096)", name: name,
-                       at: h.headerOffset)
-            }
-        }
-        if h.type == .hardLink {
-            let target = TarNames.normalise(h.linkBytes, v1: v1)
-            guard case let .name(t) = target, TarNames.problem(t) == nil, let node = table.find(t),
-                  regularFiles.contains(node) else {
-                report("CKA-TAR-040", "hard link target '\(TarNames.display(h.linkBytes))' is not an earlier regular file "
-                       + "of the same tar stream", name: name, at: h.headerOffset)
-                return
+                report("CKA-TAR-029", "the \(what) is not valid UTF-8 or contains NUL", name: Self.name(h), at: h.headerOffset)
             }
         }
     }

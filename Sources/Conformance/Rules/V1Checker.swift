@@ -23,10 +23,12 @@ public struct V1CheckResult: Sendable {
 /// Checks a v1 archive: one pass of `V1Reader` over the decompressed stream with the tar-layer rules watching the
 /// outer stream and every nested tar (CKA-V1-006), then the rules of part 4 for the archive's profile.
 ///
-/// The reader's own refusals become findings with their requirement IDs; it stops at the first one, so after an
-/// invalid entry the profile rules that need the whole archive are not evaluated (the verdict is `invalid`
-/// already). Rules of single entries (modes, `checkpoint/` entries, JSON metadata, `stats-dump`) are reported as
-/// the entries arrive.
+/// The reader's own refusals become findings with their requirement IDs, and the read goes on after each one
+/// where the stream allows (CKA-GEN-012): a refused entry is skipped, a nested tar that cannot be read further
+/// is left for the next outer entry, the checks at the end (required files) and the profile rules run on what
+/// was read. Malformed outer input (a bad header, truncation, broken compression) still ends the check there.
+/// Rules of single entries (modes, `checkpoint/` entries, JSON metadata, `stats-dump`) are reported as the
+/// entries arrive; the collector caps the findings of each requirement.
 public final class V1Checker {
     let collector: DiagnosticCollector
     let options: ValidatorOptions
@@ -43,11 +45,17 @@ public final class V1Checker {
     public func check(stream: ByteSource) -> V1CheckResult {
         var readerOptions = V1ReaderOptions()
         readerOptions.limits = options.tarLimits
+        readerOptions.nameTableMemory = options.nameTableMemory
         if let limits = options.decompressionLimits { readerOptions.decompressionLimits = limits }
         var reader = V1Reader(options: readerOptions)
-        let watcher = V1StreamWatcher(collector: collector)
+        let watcher = V1StreamWatcher(collector: collector, nameTableMemory: options.nameTableMemory)
         let sink = V1EvidenceSink(watcher: watcher)
         reader.observer = watcher
+        watcher.refused = { [unowned self, unowned watcher] error in
+            // Reported and read past, unless it is no finding about the archive (a read error of the file).
+            if case .notAFinding = self.reportReaderError(error, watcher: watcher) { return false }
+            return true
+        }
         collector.ran("CKA-V1-001", "CKA-V1-002", "CKA-V1-003", "CKA-V1-005", "CKA-V1-006", "CKA-V1-007",
                       "CKA-V1-008", "CKA-V1-009", "CKA-V1-010", "CKA-V1-012", "CKA-V1-013", "CKA-V1-014",
                       "CKA-V1-015", "CKA-V1-017", "CKA-V1-018", "CKA-V1-019", "CKA-SEC-010", "CKA-CMP-013")
@@ -65,14 +73,17 @@ public final class V1Checker {
             if case let .notAFinding(text) = reportReaderError(error, watcher: watcher) { result.ioError = text }
             return result
         }
-        for w in summary.warnings where Self.passesThrough(w) {
+        // The warnings found while reading were reported as they came (see V1StreamWatcher); these are the rest,
+        // with the refusals found at the end.
+        for w in summary.refusals + summary.warnings.dropFirst(watcher.warningsSeen) where Self.passesThrough(w) {
             collector.report(w.requirement, w.message, path: w.entry, offset: w.offset)
         }
         let profile = forcedProfile ?? summary.profile
         let rules = V1ProfileRules(collector: collector, summary: summary, profile: profile, facts: watcher.facts,
                                    metadata: sink.metadata)
         rules.run()
-        return V1CheckResult(profile: profile.rawValue, profileReason: reason(summary, profile: profile))
+        return V1CheckResult(profile: profile.rawValue, profileReason: reason(summary, profile: profile),
+                             ioError: summary.temporaryFileError ?? watcher.temporaryFileError)
     }
 
     var forcedProfile: CheckpointProfile? {
@@ -139,7 +150,7 @@ public final class V1Checker {
 
 /// What the checker learns from the stream as `V1Reader` reads it, for the rules that need the whole archive.
 struct V1StreamFacts {
-    /// An outer entry under `checkpoint/` or `pre-checkpoint/`.
+    /// An outer entry under `checkpoint/` that is not a regular file directly in it (CKA-CTRD-007 candidates).
     struct CheckpointEntry {
         var name: String
         var type: TarEntryType
@@ -176,10 +187,16 @@ final class V1StreamWatcher: V1ReadObserver {
     /// Keeps at most this many examples of a naming problem per nested tar.
     private var keep: Int { collector.capPerRule + 1 }
 
-    init(collector: DiagnosticCollector) { self.collector = collector }
+    let nameTableMemory: Int
+
+    init(collector: DiagnosticCollector, nameTableMemory: Int) {
+        self.collector = collector
+        self.nameTableMemory = nameTableMemory
+    }
 
     func v1Reader(startsTar nestedIn: String?, dataOffset: Int64, compression: CompressionFormat) -> TarReaderObserver? {
-        let r = TarLayerRules(collector: collector, format: .v1, nestedIn: nestedIn, baseOffset: dataOffset)
+        let r = TarLayerRules(collector: collector, format: .v1, nestedIn: nestedIn, baseOffset: dataOffset,
+                              nameTableMemory: nameTableMemory)
         r.offsetsAreInDecompressedLayer = compression != .none
         rules[nestedIn ?? ""] = r
         if let nestedIn {
@@ -201,7 +218,28 @@ final class V1StreamWatcher: V1ReadObserver {
 
     func v1Reader(endedTar nestedIn: String?, end: TarEnd) {
         rules[nestedIn ?? ""]?.end(end)
+        if let e = rules[nestedIn ?? ""]?.names.ioError { temporaryFileError = temporaryFileError ?? e }
+        // A nested tar's names are not needed after it (its table can go).
+        if let nestedIn { rules[nestedIn] = nil }
     }
+
+    /// A failure of a name table's temporary file (the findings are then incomplete).
+    private(set) var temporaryFileError: String?
+
+    /// Warnings of the reader reported so far.
+    private(set) var warningsSeen = 0
+
+    func v1Reader(warns warning: CheckpointError) {
+        warningsSeen += 1
+        if V1Checker.passesThrough(warning) {
+            collector.report(warning.requirement, warning.message, path: warning.entry, offset: warning.offset)
+        }
+    }
+
+    /// Reports a refusal of the reader; true lets it go on.
+    var refused: ((CheckpointError) -> Bool)?
+
+    func v1Reader(continuesAfter error: CheckpointError) -> Bool { refused?(error) ?? false }
 
     /// The outer offset of a nested entry.
     func outerOffset(_ offset: Int64, label: String) -> Int64 {
@@ -220,7 +258,11 @@ final class V1StreamWatcher: V1ReadObserver {
         if facts.topLevelOffsets[top] == nil { facts.topLevelOffsets[top] = h.headerOffset }
         let isFile = h.type == .regular || h.type == .regularLegacy
         if top == V1Names.checkpointDirectory || top == V1Names.preCheckpointDirectory, !rest.isEmpty {
-            facts.checkpointEntries.append(.init(name: name, type: h.type, offset: h.headerOffset))
+            // Only what CKA-CTRD-007 (decided at the end, for containerd) would report, as many as it reports.
+            let flat = (h.type == .regular || h.type == .regularLegacy) && !rest.contains("/")
+            if top == V1Names.checkpointDirectory, !flat, facts.checkpointEntries.count < keep {
+                facts.checkpointEntries.append(.init(name: name, type: h.type, offset: h.headerOffset))
+            }
             checkCheckpointEntry(h, name: name)
         }
         if isFile, (rest.isEmpty && (top == "config.dump" || top == "spec.dump"))
@@ -283,7 +325,7 @@ final class V1StreamWatcher: V1ReadObserver {
         let problem: String?
         if prefix.count < 12 {
             problem = "it has \(size) bytes, fewer than the 12 of its header"
-        } else if u32(0) != V1CRIUImages.serviceMagic || u32(4) != V1CRIUImages.statsMagic {
+        } else if u32(0) != CRIUImages.serviceMagic || u32(4) != CRIUImages.statsMagic {
             problem = "it does not start with the IMG_SERVICE and STATS magic numbers (checkpointctl: \"unknown magic\")"
         } else if Int64(u32(8)) > size - 12 {
             problem = "its payload length \(u32(8)) does not fit in its \(size - 12) bytes after the header"
@@ -328,10 +370,11 @@ final class V1EvidenceSink: UnpackedEntrySink {
                 let prefix = try data.readBytes(12)
                 watcher.checkStatsDump(prefix: prefix, size: header.size, path: name, offset: header.headerOffset)
             }
-        } else if let id = V1CRIUImages.requirementID, section.kind == .checkpoint || section.kind == .preCheckpoint {
-            let prefix = try data.readBytes(8)
-            if let why = V1CRIUImages.problem(name: path, prefix: prefix, size: header.size) {
-                watcher.collector.report(id, "\(path): \(why)", path: path, offset: header.headerOffset)
+        } else if section.kind == .checkpoint || section.kind == .preCheckpoint {
+            let prefix = try data.readBytes(CRIUImages.prefixLength)
+            if let why = CRIUImages.problem(name: path, prefix: prefix, size: header.size) {
+                watcher.collector.report(CRIUImages.v1RequirementID, "\(path): \(why)", path: path,
+                                         offset: header.headerOffset)
             }
         }
     }

@@ -5,44 +5,52 @@ import TarFormat
 enum V2ContentRules {
     static let metadataNames: Set<String> = ["config.dump", "spec.dump", "network.status", "stats-dump", "bind.mounts",
                                              "status", "status.dump", "pod.options", "pod.dump"]
-    /// The JSON metadata files are read up to this size (table 2.9); larger ones are not parsed.
-    static let jsonLimit = 64 << 20
 
-    /// The entry rules of the metadata, checkpoint and logs sections; returns how much content to keep.
-    static func entry(_ h: TarHeader, in s: V2Section, report: V2Reporter) -> Int {
-        guard h.type.isRegularFile, s.kind == .metadata || s.kind == .checkpoint || s.kind == .logs else { return 0 }
-        let relative = Array(h.pathBytes.dropFirst(s.directory.count))
-        let name = String(decoding: relative, as: UTF8.self)
+    /// What the content rules want to read of a regular file.
+    enum Content {
+        /// Nothing: the data is skipped (hashed when digests are verified).
+        case none
+        /// A JSON document, walked while it streams.
+        case json
+    }
+
+    /// The entry rules of the metadata, checkpoint and logs sections; returns whether the content is checked.
+    static func entry(_ h: TarHeader, in s: V2Section, report: V2Reporter) -> Content {
+        guard h.type.isRegularFile, s.kind == .metadata || s.kind == .checkpoint || s.kind == .logs else { return .none }
+        let relative = h.pathBytes.dropFirst(s.directory.count)
         switch s.kind {
         case .metadata:
             guard !relative.contains(0x2F) else {
                 report("CKA-V2-023", "the metadata section holds only files directly under metadata/", h)
-                return 0
+                return .none
             }
-            s.files.insert(name)
+            let name = String(decoding: relative, as: UTF8.self)
+            if name == "config.dump" { s.hasConfigDump = true }
+            if name == "spec.dump" { s.hasSpecDump = true }
             guard metadataNames.contains(name) else {
                 report("CKA-V2-024", "\(name) is not one of the v1 metadata files of part 4", h)
-                return 0
+                return .none
             }
-            return name == "stats-dump" ? 0 : jsonLimit
+            return name == "stats-dump" ? .none : .json
         case .checkpoint:
-            s.files.insert(name)
+            if relative.elementsEqual("inventory.img".utf8) { s.hasInventory = true }
         case .logs:
             if relative.contains(0x2F) {
                 report("CKA-V2-037", "the logs section holds only files directly under logs/", h)
-            } else if !Section.isValidName(name) {
-                report("CKA-V2-037", "the log file name \"\(name)\" does not match [A-Za-z0-9][A-Za-z0-9_.-]*", h)
+            } else if !Section.isValidName(String(decoding: relative, as: UTF8.self)) {
+                report("CKA-V2-037", "the log file name \"\(String(decoding: relative, as: UTF8.self))\" does not "
+                       + "match [A-Za-z0-9][A-Za-z0-9_.-]*", h)
             }
         default: break
         }
-        return 0
+        return .none
     }
 
-    /// Checks the content of a file the entry rules asked for.
-    static func content(_ bytes: [UInt8], of h: TarHeader, in s: V2Section, report: V2Reporter) {
+    /// Checks the content of a file the entry rules asked for, as it streams.
+    static func content(_ input: V2JSONInput, of h: TarHeader, in s: V2Section, report: V2Reporter) throws {
         switch s.kind {
-        case .metadata: metadataFormat(bytes, h, report: report)
-        case .rootfs: V2RootfsRules.lists(bytes, h, in: s, report: report)
+        case .metadata: try metadataFormat(input, h, report: report)
+        case .rootfs: try V2RootfsRules.lists(input, h, in: s, report: report)
         default: break
         }
     }
@@ -52,10 +60,10 @@ enum V2ContentRules {
     static func sectionEnd(_ s: V2Section, report: V2Reporter) {
         switch s.kind {
         case .metadata:
-            for f in ["config.dump", "spec.dump"] where !s.files.contains(f) {
+            for (f, present) in [("config.dump", s.hasConfigDump), ("spec.dump", s.hasSpecDump)] where !present {
                 report("CKA-V2-023", "the metadata section has no regular file metadata/\(f)", path: s.path, offset: s.start)
             }
-        case .checkpoint where !s.files.contains("inventory.img"):
+        case .checkpoint where !s.hasInventory:
             report("CKA-V2-025", "the checkpoint section has no regular file checkpoint/inventory.img", path: s.path,
                    offset: s.start)
         case .rootfs:
@@ -67,194 +75,117 @@ enum V2ContentRules {
     /// CKA-V2-024: the content formats of part 4 for the JSON metadata files (`stats-dump`, a CRIU image, is
     /// opaque here): the top-level type of table 4.2, `id` and `name` of `config.dump` (4.3), the string
     /// annotations of `spec.dump` (4.4), the members of `bind.mounts` (4.12, CKA-SEC-010 for destinations).
-    static func metadataFormat(_ bytes: [UInt8], _ h: TarHeader, report: V2Reporter) {
+    /// The document is walked as it streams; findings about its content count only when it parses. Errors of
+    /// the stream itself (not of the JSON) are thrown.
+    static func metadataFormat(_ input: V2JSONInput, _ h: TarHeader, report: V2Reporter) throws {
         let name = String(h.path.split(separator: "/").last ?? "")
-        var cursor = V2JSONCursor(bytes)
-        let value: V2JSONValue
+        var findings = V2PendingFindings(limit: 4 * report.collector.capPerRule)
+        var c = V2JSONCursor(input)
+        let expected: V2JSONKind = name == "bind.mounts" ? .array : .object
         do {
-            value = try cursor.value()
-            if cursor.peek() != nil || cursor.at < bytes.count { throw V2JSONFailure(reason: "data after the JSON text", at: cursor.at) }
-        } catch {
+            guard let kind = try c.peek() else { throw V2JSONFailure(reason: "no JSON value", at: c.at) }
+            if kind != expected {
+                try c.skipValue()
+                findings.add("CKA-V2-024", "\(name) must hold a JSON \(expected.rawValue), not \(kind.rawValue)")
+            } else {
+                switch name {
+                case "config.dump": try configDump(&c, &findings)
+                case "spec.dump": try specDump(&c, &findings)
+                case "bind.mounts":
+                    try c.array { c, i in try bindMount(&c, i, &findings) }
+                default: try c.skipValue()
+                }
+            }
+            if try c.hasMore() { throw V2JSONFailure(reason: "data after the JSON text", at: c.at) }
+        } catch let error as V2JSONFailure {
             report("CKA-V2-024", "\(name) is not a valid JSON text: \(error)", h)
             return
         }
-        let expected: V2JSONKind = name == "bind.mounts" ? .array : .object
-        guard value.kind == expected else {
-            report("CKA-V2-024", "\(name) must hold a JSON \(expected.rawValue), not \(value.kind.rawValue)", h)
-            return
-        }
-        switch name {
-        case "config.dump":
-            if value["id"]?.string == nil || value["name"]?.string == nil {
-                report("CKA-V2-024", "config.dump must have the members id and name as strings", h)
+        findings.emit(h, report: report)
+    }
+
+    /// `config.dump` has the members `id` and `name` as strings (the last one counts when repeated).
+    private static func configDump(_ c: inout V2JSONCursor, _ findings: inout V2PendingFindings) throws {
+        var id = false, name = false
+        try c.object { c, key in
+            switch key {
+            case "id": id = try c.stringValue() != nil
+            case "name": name = try c.stringValue() != nil
+            default: try c.skipValue()
             }
-        case "spec.dump":
-            if let annotations = value["annotations"] {
-                guard case let .object(members) = annotations, members.allSatisfy({ $0.value.string != nil }) else {
-                    report("CKA-V2-024", "the annotations of spec.dump must be an object of strings", h)
-                    return
-                }
-            }
-        case "bind.mounts":
-            guard case let .array(items) = value else { return }
-            for (i, item) in items.enumerated() { bindMount(item, i, h, report: report) }
-        default: break
         }
+        if !id || !name { findings.add("CKA-V2-024", "config.dump must have the members id and name as strings") }
+    }
+
+    /// The `annotations` of `spec.dump`, when present, are an object of strings.
+    private static func specDump(_ c: inout V2JSONCursor, _ findings: inout V2PendingFindings) throws {
+        var good = true
+        try c.object { c, key in
+            guard key == "annotations" else { return try c.skipValue() }
+            var strings = true
+            let isObject = try c.object { c, _ in
+                if try c.peek() != .string { strings = false }
+                try c.skipValue()
+            }
+            good = isObject && strings
+        }
+        if !good { findings.add("CKA-V2-024", "the annotations of spec.dump must be an object of strings") }
     }
 
     /// One element of `bind.mounts` (table 4.12).
-    static func bindMount(_ item: V2JSONValue, _ i: Int, _ h: TarHeader, report: V2Reporter) {
-        guard item.kind == .object else {
-            report("CKA-V2-024", "bind.mounts[\(i)] is not an object", h)
+    private static func bindMount(_ c: inout V2JSONCursor, _ i: Int, _ findings: inout V2PendingFindings) throws {
+        var destination: String?, source: String?, type: String?, permissions: Int64?
+        let isObject = try c.object { c, key in
+            switch key {
+            case "destination": destination = try c.stringValue()
+            case "source": source = try c.stringValue()
+            case "file_type": type = try c.stringValue()
+            case "permissions": permissions = try c.integerValue()
+            default: try c.skipValue()
+            }
+        }
+        guard isObject else {
+            findings.add("CKA-V2-024", "bind.mounts[\(i)] is not an object")
             return
         }
-        if let destination = item["destination"]?.string {
+        if let destination {
             if let why = ContainerPath.problem(destination) {
-                report("CKA-SEC-010", "bind.mounts[\(i)].destination \(ContainerPath.quoted(destination)) \(why)", h)
+                findings.add("CKA-SEC-010", "bind.mounts[\(i)].destination \(ContainerPath.quoted(destination)) \(why)")
             }
         } else {
-            report("CKA-V2-024", "bind.mounts[\(i)] has no destination string", h)
+            findings.add("CKA-V2-024", "bind.mounts[\(i)] has no destination string")
         }
-        let source = item["source"]?.string ?? ""
-        let parts = source.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        if !source.hasPrefix("/") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
-            report("CKA-V2-024", "bind.mounts[\(i)].source must be an absolute path without ., .. or empty components", h)
+        let s = source ?? ""
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if !s.hasPrefix("/") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+            findings.add("CKA-V2-024", "bind.mounts[\(i)].source must be an absolute path without ., .. or empty components")
         }
-        if let type = item["file_type"]?.string, type == "directory" || type == "file" {} else {
-            report("CKA-V2-024", "bind.mounts[\(i)].file_type must be \"directory\" or \"file\"", h)
+        if type != "directory" && type != "file" {
+            findings.add("CKA-V2-024", "bind.mounts[\(i)].file_type must be \"directory\" or \"file\"")
         }
-        if let p = item["permissions"]?.integer, (0...4095).contains(p) {} else {
-            report("CKA-V2-024", "bind.mounts[\(i)].permissions must be an integer from 0 to 4095", h)
+        if !(permissions.map { (0...4095).contains($0) } ?? false) {
+            findings.add("CKA-V2-024", "bind.mounts[\(i)].permissions must be an integer from 0 to 4095")
         }
     }
 }
 
-/// What the rootfs checks remember while the section is read.
-final class V2RootfsState {
-    /// 0 after the marker, 1 after deleted.files, 2 after implied.dirs, 3 from rootfs/tree/ on.
-    var phase = 0
-    /// The implied directories and whether a directory entry was seen for each.
-    var implied: [String: Bool]?
-    /// Directories of the tree seen so far, without their trailing `/`.
-    var directories: Set<[UInt8]> = [Array("rootfs/tree".utf8)]
-}
+/// Findings about a document that count only once it has parsed completely (a syntax error is reported
+/// alone), kept up to a limit (the collector reports at most its cap per requirement anyway).
+struct V2PendingFindings {
+    let limit: Int
+    private(set) var items: [(id: String, message: String)] = []
+    private(set) var dropped = 0
 
-/// The rootfs section (5.3): CKA-V2-027..031, 033, 034 and CKA-SEC-010 for its path lists.
-enum V2RootfsRules {
-    static let ids = ["CKA-V2-027", "CKA-V2-028", "CKA-V2-029", "CKA-V2-030", "CKA-V2-031", "CKA-V2-033",
-                      "CKA-V2-034", "CKA-SEC-010"]
-    static let treePrefix = Array("rootfs/tree/".utf8)
+    init(limit: Int) { self.limit = limit }
 
-    /// One entry of the rootfs section; returns how much content to keep (the two lists).
-    static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, report: V2Reporter) -> Int {
-        guard let state = s.rootfs else { return 0 }
-        if h.pathBytes.count > treePrefix.count, h.pathBytes.starts(with: treePrefix) {
-            if state.phase < 3 {
-                report("CKA-V2-027", "an entry below rootfs/tree/ before the directory rootfs/tree/", h)
-                state.phase = 3
-            }
-            tree(h, records: records, in: s, state, report: report)
-            return 0
-        }
-        var name = h.path
-        if name.hasSuffix("/") { name.removeLast() }
-        switch name {
-        case "rootfs/deleted.files", "rootfs/implied.dirs":
-            let deleted = name == "rootfs/deleted.files"
-            step(h, state, to: deleted ? 1 : 2, report: report)
-            guard h.type.isRegularFile else {
-                report(deleted ? "CKA-V2-028" : "CKA-V2-029", "\(h.path) must be a regular file", h)
-                return 0
-            }
-            return V2ContentRules.jsonLimit
-        case "rootfs/tree":
-            if h.type != .directory { report("CKA-V2-027", "rootfs/tree/ must be a directory", h) }
-            step(h, state, to: 3, report: report)
-            V2SectionRules.synthesized(h, mode: 0o755, report: report)
-            s.previousName = Array("rootfs/tree".utf8)
-            return 0
-        default:
-            report("CKA-V2-027", "the rootfs section holds only deleted.files, implied.dirs and tree/", h)
-            return 0
-        }
+    mutating func add(_ id: String, _ message: String) {
+        if items.count < limit { items.append((id, message)) } else { dropped += 1 }
     }
 
-    /// CKA-V2-027: marker, deleted.files, implied.dirs, tree/, in this order and once each.
-    private static func step(_ h: TarHeader, _ state: V2RootfsState, to phase: Int, report: V2Reporter) {
-        if state.phase >= phase {
-            report("CKA-V2-027", "\(h.path) out of order (marker, deleted.files, implied.dirs, tree/, then the tree)", h)
-        }
-        state.phase = max(state.phase, phase)
-    }
-
-    /// An entry below rootfs/tree/: CKA-V2-031 (parents first), 029/030 (implied directories), 034, 048.
-    private static func tree(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, _ state: V2RootfsState,
-                             report: V2Reporter) {
-        var name = h.pathBytes
-        if name.last == 0x2F { name.removeLast() }
-        if let slash = name.lastIndex(of: 0x2F), !state.directories.contains(Array(name[..<slash])) {
-            report("CKA-V2-031", "no directory entry for its parent precedes it in the section", h)
-        }
-        if h.type == .directory {
-            state.directories.insert(name)
-            let path = "/" + String(decoding: name.dropFirst(treePrefix.count), as: UTF8.self)
-            if state.implied?[path] != nil {
-                state.implied?[path] = true
-                impliedAttributes(h, records: records, report: report)
-            }
-        }
-        let last = name[(name.lastIndex(of: 0x2F).map { $0 + 1 } ?? 0)...]
-        if last.starts(with: [0x2E, 0x77, 0x68, 0x2E]) {
-            report("CKA-V2-034", "a name starting with .wh. reads as a whiteout to OCI layer tools", h)
-        }
-        V2SectionRules.ordering(h, in: s, report: report)
-    }
-
-    /// CKA-V2-030: an implied directory has mode 0755, uid 0, gid 0, mtime 0 and no xattrs.
-    static func impliedAttributes(_ h: TarHeader, records: [V2PaxRecord], report: V2Reporter) {
-        if h.mode & 0o7777 != 0o755 || h.uid != 0 || h.gid != 0 || h.mtime != TarTime(seconds: 0)
-            || records.contains(where: { $0.key.hasPrefix("SCHILY.xattr.") }) {
-            report("CKA-V2-030", "an implied directory must have mode 0755, uid 0, gid 0, mtime 0 and no xattrs", h)
-        }
-    }
-
-    /// CKA-V2-028, 029, 033 and CKA-SEC-010: the deletion list and the implied directories.
-    static func lists(_ bytes: [UInt8], _ h: TarHeader, in s: V2Section, report: V2Reporter) {
-        let deleted = h.path == "rootfs/deleted.files"
-        guard deleted || h.path == "rootfs/implied.dirs" else { return }
-        let id = deleted ? "CKA-V2-028" : "CKA-V2-029"
-        let paths: [String]
-        do {
-            paths = try ContainerPath.parseList(bytes, requirement: id, entry: h.path)
-        } catch let e as CheckpointError {
-            report(e.requirement, e.message, h)
-            return
-        } catch {
-            return
-        }
-        if paths.isEmpty { report(id, "the list is empty (the file is written only when it is not)", h) }
-        var seen = Set<String>()
-        for p in paths {
-            if deleted, p == "/" {
-                report("CKA-V2-033", "a deletion-list path must not be /", h)
-            } else if let why = ContainerPath.problem(p) {
-                report("CKA-SEC-010", "container path \(ContainerPath.quoted(p)) \(why)", h)
-            }
-            if !seen.insert(p).inserted { report(id, "the path \(ContainerPath.quoted(p)) is listed twice", h) }
-        }
-        if !deleted { s.rootfs?.implied = Dictionary(paths.map { ($0, false) }, uniquingKeysWith: { a, _ in a }) }
-    }
-
-    /// At the end of the section: rootfs/tree/ was present (CKA-V2-027), every implied directory was seen
-    /// (CKA-V2-029).
-    static func end(_ s: V2Section, report: V2Reporter) {
-        guard let state = s.rootfs else { return }
-        if state.phase < 3 {
-            report("CKA-V2-027", "the rootfs section has no directory rootfs/tree/", path: s.path, offset: s.start)
-        }
-        for (path, seen) in (state.implied ?? [:]).sorted(by: { $0.key < $1.key }) where !seen {
-            report("CKA-V2-029", "the implied directory \(ContainerPath.quoted(path)) has no directory entry "
-                   + "rootfs/tree\(path)/", path: s.path, offset: s.start)
+    func emit(_ h: TarHeader, report: V2Reporter) {
+        for f in items { report(f.id, f.message, h) }
+        if dropped > 0, let last = items.last {
+            report(last.id, "\(dropped) more findings in \(h.path) left out", h)
         }
     }
 }

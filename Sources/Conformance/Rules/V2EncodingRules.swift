@@ -1,4 +1,7 @@
 import TarFormat
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How v2 entries are encoded: the v2 column of the tar subset that needs the raw header blocks (CKA-TAR-007,
 /// 025, 031, 032, 036, 044) and the v2 rules on pax extended headers (CKA-V2-005, 049, 050, 051).
@@ -19,10 +22,11 @@ enum V2EncodingRules {
     }
 
     private static let ustarMagic = Array("ustar\u{0}00".utf8)
+    private static let ustarWord = ustarMagic.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
 
     /// CKA-TAR-007: every header block carries the magic `ustar\0` and version `00`.
     static func magic(_ h: TarHeader, raw: V2RawEntry, report: V2Reporter) {
-        for b in raw.blocks where !b.bytes[257..<265].elementsEqual(ustarMagic) {
+        for b in raw.blocks where !b.bytes.withUnsafeBytes({ $0.loadUnaligned(fromByteOffset: 257, as: UInt64.self) == ustarWord }) {
             report("CKA-TAR-007", "a header block without the magic \"ustar\\0\" and version \"00\"", path: h.path,
                    offset: b.offset)
         }
@@ -34,7 +38,7 @@ enum V2EncodingRules {
 
     /// CKA-TAR-025: only the pax keys v2 allows; CKA-V2-005: only the `CKA.` keys part 5 defines.
     static func paxKeys(_ h: TarHeader, records: [V2PaxRecord], report: V2Reporter) {
-        for r in records {
+        for r in records where !plainKeys.contains(r.key) {
             if r.key.hasPrefix("CKA.") {
                 if !ckaKeys.contains(r.key) { report("CKA-V2-005", "the record \(r.key) is not defined by part 5", h) }
             } else if !plainKeys.contains(r.key), !(r.key.hasPrefix("SCHILY.xattr.") && r.key.utf8.count > 13) {
@@ -74,6 +78,12 @@ enum V2EncodingRules {
         Array(block[range].prefix(while: { $0 != 0 }))
     }
 
+    /// The NUL-terminated field `range` of `block`, without copying.
+    static func fieldSlice(_ block: [UInt8], _ range: Range<Int>) -> ArraySlice<UInt8> {
+        let end = block[range].firstIndex(of: 0) ?? range.upperBound
+        return block[range.lowerBound..<end]
+    }
+
     /// CKA-TAR-031: a name in the `name` field alone when it is ASCII and fits, otherwise a `path` record and
     /// its longest fitting prefix in the field; the `prefix` field all NUL.
     static func nameField(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
@@ -81,29 +91,29 @@ enum V2EncodingRules {
         if block[345..<500].contains(where: { $0 != 0 }) {
             report("CKA-TAR-031", "the ustar prefix field is not empty", h)
         }
-        fieldRule("CKA-TAR-031", what: "name", value: h.pathBytes, stored: field(block, 0..<100), key: "path",
+        fieldRule("CKA-TAR-031", what: "name", value: h.pathBytes, stored: fieldSlice(block, 0..<100), key: "path",
                   records: records, h, report: report)
     }
 
     /// CKA-TAR-032: the same for link targets, with `linkpath` and the `linkname` field.
     static func linkField(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
         guard let block = raw.entryBlock else { return }
-        fieldRule("CKA-TAR-032", what: "link target", value: h.linkBytes, stored: field(block, 157..<257),
+        fieldRule("CKA-TAR-032", what: "link target", value: h.linkBytes, stored: fieldSlice(block, 157..<257),
                   key: "linkpath", records: records, h, report: report)
     }
 
-    private static func fieldRule(_ id: String, what: String, value: [UInt8], stored: [UInt8], key: String,
+    private static func fieldRule(_ id: String, what: String, value: [UInt8], stored: ArraySlice<UInt8>, key: String,
                                   records: [V2PaxRecord], _ h: TarHeader, report: V2Reporter) {
-        let hasRecord = records.contains { $0.key == key }
+        let hasRecord = !records.isEmpty && records.contains { $0.key == key }
         if needsRecord(value) {
             if !hasRecord {
                 report(id, "the \(what) is not ASCII or longer than 100 bytes but has no \(key) record", h)
-            } else if stored != cut(value) {
+            } else if !Bytes.same(stored, cut(value)) {
                 report(id, "the ustar field must hold the longest prefix of the \(what) that fits 100 bytes", h)
             }
         } else if hasRecord {
             report(id, "a \(key) record for a \(what) that fits the ustar field", h)
-        } else if stored != value {
+        } else if !Bytes.same(stored, value) {
             report(id, "the \(what) must be in its ustar field alone", h)
         }
     }
@@ -143,11 +153,13 @@ enum V2EncodingRules {
         if raw.paxHeaders.contains(where: { $0.body.count > 1 << 20 }) {
             problems.append("pax extended header data larger than 1 MiB")
         }
-        if !records.isEmpty {
-            let xattrs = records.filter { $0.key.hasPrefix("SCHILY.xattr.") }
-            if xattrs.count > 128 { problems.append("more than 128 SCHILY.xattr records") }
-            if xattrs.contains(where: { $0.value.count > 65536 }) { problems.append("an xattr value larger than 65536 bytes") }
+        var xattrs = 0, largeXattr = false
+        for r in records where r.key.hasPrefix("SCHILY.xattr.") {
+            xattrs += 1
+            if r.value.count > 65536 { largeXattr = true }
         }
+        if xattrs > 128 { problems.append("more than 128 SCHILY.xattr records") }
+        if largeXattr { problems.append("an xattr value larger than 65536 bytes") }
         for p in problems { report("CKA-TAR-044", "\(p) (table 2.9)", h) }
     }
 
@@ -176,6 +188,7 @@ enum V2EncodingRules {
     static func paxHeaderNames(_ h: TarHeader, raw: V2RawEntry, report: V2Reporter) {
         for x in raw.paxHeaders {
             let b = x.block
+            if isPaxHeaderBlock(b, for: h.pathBytes) { continue }
             var problems: [String] = []
             let expected = paxHeaderName(for: h.pathBytes)
             if field(b, 0..<100) != expected || b[345..<500].contains(where: { $0 != 0 }) {
@@ -194,8 +207,45 @@ enum V2EncodingRules {
         }
     }
 
+    /// Whether a pax header block is exactly as CKA-V2-049 asks (name, mode 0644, zero ids and mtime, empty
+    /// user names), decided without allocating; the details are worked out only when it is not.
+    static func isPaxHeaderBlock(_ b: [UInt8], for path: [UInt8]) -> Bool {
+        b.withUnsafeBufferPointer { block in
+            path.withUnsafeBufferPointer { name in
+                let p = block.baseAddress!
+                guard block.count == 512, Bytes.equal(p + 100, "0000644\u{0}"), Bytes.equal(p + 108, "0000000\u{0}"),
+                      Bytes.equal(p + 116, "0000000\u{0}"), Bytes.equal(p + 136, "00000000000\u{0}"), p[265] == 0,
+                      p[297] == 0, Bytes.allZero(p + 345, 155) else { return false }
+                // The name: D/PaxHeaders/B (CKA-V2-049), ASCII and short enough not to be cut.
+                var n = name.count
+                if n > 0, name[n - 1] == 0x2F { n -= 1 }
+                var slash = n - 1
+                while slash >= 0, name[slash] != 0x2F { slash -= 1 }
+                let dLength = slash >= 0 ? slash : 1
+                let full = dLength + 12 + (n - slash - 1)
+                guard full <= 100, n == 0 || Bytes.isASCII(name.baseAddress!, n) else { return false }
+                if slash >= 0 {
+                    guard memcmp(p, name.baseAddress!, dLength) == 0 else { return false }
+                } else {
+                    guard p[0] == 0x2E else { return false }
+                }
+                guard Bytes.equal(p + dLength, "/PaxHeaders/"),
+                      n - slash - 1 == 0 || memcmp(p + dLength + 12, name.baseAddress! + slash + 1, n - slash - 1) == 0
+                else { return false }
+                return full == 100 || p[full] == 0
+            }
+        }
+    }
+
     /// CKA-V2-050: the records of each pax extended header sorted by the byte order of their keys.
     static func recordOrder(_ h: TarHeader, raw: V2RawEntry, report: V2Reporter) {
+        // One header's records in stored order: the usual case, checked on the parsed records.
+        if raw.paxHeaders.count == 1 {
+            let r = raw.records
+            if r.count < 2 || zip(r, r.dropFirst()).allSatisfy({ !$1.key.utf8.lexicographicallyPrecedes($0.key.utf8) }) {
+                return
+            }
+        }
         for x in raw.paxHeaders {
             let keys = V2PaxRecord.parse(x.body).map { Array($0.key.utf8) }
             if let i = keys.indices.dropLast().first(where: { keys[$0 + 1].lexicographicallyPrecedes(keys[$0]) }) {

@@ -1,11 +1,12 @@
 import CheckpointArchive
 import Compression
 
-/// Framed compression (5.7): the locator (CKA-FRM-003..006) read from the file's last bytes, the member
-/// boundaries (CKA-FRM-001) when the engine supplies them, and the `compressedStart` values (CKA-IDX-007).
+/// Framed compression (5.7): the locator (CKA-FRM-003..006) read from the file's last bytes, and the member
+/// starts (CKA-FRM-001) when the decoder reports them (`V2Checker.frames`); `compressedStart` (CKA-IDX-007) is
+/// the index check's.
 ///
-/// Without member boundaries only what the locator and the index say about each other is checked:
-/// `compressedStart` values increasing, after offset 0 and before the index member; the locator's tar offsets.
+/// Without member starts only what the locator and the index say about each other is checked:
+/// `compressedStart` values increasing and before the index member; the locator's tar offsets.
 enum V2FramingRules {
     struct Locator {
         var indexCompressedOffset: Int64
@@ -47,86 +48,62 @@ enum V2FramingRules {
         return .found(Locator(indexCompressedOffset: u64(8), indexOffset: u64(16), tarLength: u64(24)))
     }
 
-    static func check(run: V2Run, tarLength: Int64, boundaries: [V2FrameBoundary]?) {
+    /// CKA-FRM-003..006 at the end of the stream: the locator is there exactly when the header says framed, and
+    /// its payload matches the stream (the index member, the index offset, the stream's length).
+    static func check(run: V2Run, tarLength: Int64) {
         guard let framed = run.header?.framed else { return }
         let report = run.report
         let compression = run.checker.compression
-        var locator: Locator?
-        if compression == .gzip || compression == .zstd, let tail = run.checker.tail {
-            report.ran([compression == .gzip ? "CKA-FRM-003" : "CKA-FRM-004", "CKA-FRM-005", "CKA-FRM-006"])
-            if framed {
-                switch read(tail: tail, format: compression) {
-                case let .found(l):
-                    locator = l
-                    payload(l, run: run, tarLength: tarLength, boundaries: boundaries)
-                case let .broken(id, why):
-                    report(id, why, path: nil, offset: tarLength)
-                    if id != "CKA-FRM-005" {
-                        report("CKA-V2-008", "the header says framed true but the archive carries no locator",
-                               path: "cka-header.json", offset: 0)
-                    }
+        guard compression == .gzip || compression == .zstd, let tail = run.checker.tail else { return }
+        report.ran([compression == .gzip ? "CKA-FRM-003" : "CKA-FRM-004", "CKA-FRM-005", "CKA-FRM-006"])
+        if framed {
+            switch read(tail: tail, format: compression) {
+            case let .found(l):
+                payload(l, run: run, tarLength: tarLength)
+            case let .broken(id, why):
+                report(id, why, path: nil, offset: tarLength)
+                if id != "CKA-FRM-005" {
+                    report("CKA-V2-008", "the header says framed true but the archive carries no locator",
+                           path: "cka-header.json", offset: 0)
                 }
-            } else if FramedLocator.parse(tail: tail, format: compression) != nil {
-                report("CKA-FRM-006", "an archive that is not framed ends with a locator", path: nil, offset: tarLength)
-                report("CKA-V2-008", "the header says framed false but the archive ends with a locator",
-                       path: "cka-header.json", offset: 0)
             }
+        } else if FramedLocator.parse(tail: tail, format: compression) != nil {
+            report("CKA-FRM-006", "an archive that is not framed ends with a locator", path: nil, offset: tarLength)
+            report("CKA-V2-008", "the header says framed false but the archive ends with a locator",
+                   path: "cka-header.json", offset: 0)
         }
-        if framed, let boundaries { memberStarts(run: run, boundaries: boundaries) }
-        compressedStarts(run: run, locator: locator, boundaries: framed ? boundaries : nil)
     }
 
     /// CKA-FRM-005: the locator's offsets are the index member's, the index entry's and the stream's length.
-    static func payload(_ l: Locator, run: V2Run, tarLength: Int64, boundaries: [V2FrameBoundary]?) {
+    static func payload(_ l: Locator, run: V2Run, tarLength: Int64) {
         var problems: [String] = []
         if let index = run.indexOffset, l.indexOffset != index {
             problems.append("records the index at tar offset \(l.indexOffset), it is at \(index)")
         }
         if l.tarLength != tarLength { problems.append("records a tar stream of \(l.tarLength) bytes, it has \(tarLength)") }
-        if let boundaries, let index = run.indexOffset {
-            if !boundaries.contains(V2FrameBoundary(compressedOffset: l.indexCompressedOffset, tarOffset: index)) {
+        if run.checker.frames != nil, let members = run.indexFrames {
+            var starts = false
+            if case let .members(first, last) = members { starts = l.indexCompressedOffset >= first && l.indexCompressedOffset <= last }
+            if members != .unknown, !starts {
                 problems.append("records the index member at \(l.indexCompressedOffset), where no member starting at the index begins")
             }
-        } else if let last = (run.compressedStarts ?? []).compactMap({ $0 }).max(), l.indexCompressedOffset <= last {
+        } else if l.indexCompressedOffset <= run.lastCompressedStart {
             problems.append("records the index member at \(l.indexCompressedOffset), before the last section's member")
         }
         for p in problems { run.report("CKA-FRM-005", "the locator " + p, path: nil, offset: tarLength) }
     }
 
-    /// CKA-FRM-001: a member or frame begins at offset 0, at every section's start and at the index.
-    static func memberStarts(run: V2Run, boundaries: [V2FrameBoundary]) {
+    /// CKA-FRM-001 at one required boundary (offset 0, a section's start, the index): a member or frame of a
+    /// framed archive begins there. Nothing is reported when the decoder's member starts are not known.
+    static func memberStarts(at offset: Int64, path: String?, run: V2Run) -> FrameTracker.Lookup? {
+        guard let frames = run.checker.frames else { return nil }
+        let found = frames.members(at: offset)
+        guard run.header?.framed == true else { return found }
         run.report.ran(["CKA-FRM-001"])
-        let starts = Set(boundaries.map(\.tarOffset))
-        var required: [(Int64, String?)] = [(0, "cka-header.json")] + run.sections.map { ($0.start, $0.path) }
-        if let index = run.indexOffset { required.append((index, "cka-index.json")) }
-        for (offset, path) in required where !starts.contains(offset) {
+        if found == FrameTracker.Lookup.none {
             run.report("CKA-FRM-001", "no gzip member or zstd frame begins at tar offset \(offset)", path: path,
                        offset: offset)
         }
-    }
-
-    /// CKA-IDX-007: each `compressedStart` is where a member beginning at the section's start begins; without
-    /// boundaries, the values increase, follow the header's member and precede the index member.
-    static func compressedStarts(run: V2Run, locator: Locator?, boundaries: [V2FrameBoundary]?) {
-        guard let recorded = run.compressedStarts else { return }
-        var previous: Int64 = 0
-        for (i, value) in recorded.enumerated() {
-            guard let value else { continue }
-            let section = i < run.sections.count ? run.sections[i] : nil
-            let at = (path: section?.path, offset: section?.start)
-            if let boundaries, let section {
-                if !boundaries.contains(V2FrameBoundary(compressedOffset: value, tarOffset: section.start)) {
-                    run.report("CKA-IDX-007", "sections[\(i)].compressedStart \(value) is not where a member "
-                               + "beginning at the section's start begins", path: at.path, offset: at.offset)
-                }
-            } else if value <= previous {
-                run.report("CKA-IDX-007", "sections[\(i)].compressedStart \(value) does not follow the previous member "
-                           + "at \(previous)", path: at.path, offset: at.offset)
-            } else if let locator, value >= locator.indexCompressedOffset {
-                run.report("CKA-IDX-007", "sections[\(i)].compressedStart \(value) is not before the index member at "
-                           + "\(locator.indexCompressedOffset)", path: at.path, offset: at.offset)
-            }
-            previous = max(previous, value)
-        }
+        return found
     }
 }

@@ -1,9 +1,12 @@
+import CheckpointArchive
 import TarFormat
 
-/// The index (5.6) against the stream, in one walk over `cka-index.json` without building a tree:
-/// CKA-IDX-001 (canonical JSON, members of tables 5.5 to 5.8), 002 (header span), 003 (sections), 004 (section
-/// digests and counts), 005 (files), 006 (indexOffset), 007 (presence of compressedStart), CKA-V2-054 and
-/// CKA-GEN-014. Digests are compared only when they were computed; CKA-IDX-014 is what they are computed by.
+/// The index (5.6) against the stream, in one walk over `cka-index.json` as it streams, without building a
+/// tree: CKA-IDX-001 (canonical JSON, members of tables 5.5 to 5.8), 002 (header span), 003 (sections), 004
+/// (section digests and counts), 005 (files), 006 (indexOffset), 007 (compressedStart), CKA-V2-054 and
+/// CKA-GEN-014. The stream's sections and files come back from the run's spools in archive order, which is
+/// the order the index lists them in, so the comparison is a merge. Digests are compared only when they were
+/// computed; CKA-IDX-014 is what they are computed by.
 struct V2IndexCheck {
     static let table = V2MemberTable(["format", "version", "header", "sections", "files", "indexOffset"])
     static let headerTable = V2MemberTable(["path", "start", "end", "sha256"])
@@ -13,24 +16,27 @@ struct V2IndexCheck {
 
     let run: V2Run
     let entry: TarHeader
-    /// The recorded `compressedStart` of each section (nil where absent), for the framing rules.
-    private(set) var compressedStarts: [Int64?] = []
     private var sectionCount = 0
-    private var fileCount = 0
-    private var byPath: [String: Int]?
-    private var matched = Set<Int>()
-    private var switchedAt = 0
-    private var lastMatch = -1
+    private let streamSections: RecordSpool.Reader
+    private var files: V2FileMerge
+    /// The path of the canonical file object being compared (its storage is reused).
+    private var pathScratch: [UInt8] = []
+    /// The largest `compressedStart` so far (for the checks without member starts).
+    private(set) var lastCompressedStart: Int64 = 0
 
     init(run: V2Run, entry: TarHeader) {
         self.run = run
         self.entry = entry
+        streamSections = run.sectionSpool.makeReader()
+        files = V2FileMerge(run.fileSpool.makeReader())
     }
 
     private var report: V2Reporter { run.report }
 
-    private func fail(_ id: String, _ message: String, path: String? = nil, offset: Int64? = nil) {
-        report(id, message, path: path ?? entry.path, offset: offset ?? entry.headerOffset)
+    private func fail(_ id: String, _ message: String, path: String? = nil, offset: Int64? = nil,
+                      compressedOffset: Int64? = nil) {
+        report(id, message, path: path ?? entry.path, offset: offset ?? entry.headerOffset,
+               compressedOffset: compressedOffset)
     }
 
     /// The layout of one object: unknown members (CKA-GEN-014) and missing, repeated or misordered ones.
@@ -46,10 +52,11 @@ struct V2IndexCheck {
         s.utf8.count == 64 && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
-    mutating func walk(_ content: [UInt8]) {
+    /// Walks the index content as `input` delivers it.
+    mutating func walk(_ input: V2JSONInput) throws {
         run.report.ran(["CKA-IDX-001", "CKA-IDX-002", "CKA-IDX-003", "CKA-IDX-004", "CKA-IDX-005", "CKA-IDX-006",
                         "CKA-IDX-007", "CKA-V2-054", "CKA-GEN-014"] + (run.verify ? ["CKA-IDX-014"] : []))
-        var cursor = V2JSONCursor(content)
+        var cursor = V2JSONCursor(input)
         var keys: [String] = []
         do {
             let isObject = try cursor.object { c, key in
@@ -67,31 +74,31 @@ struct V2IndexCheck {
                 case "files":
                     if try !c.array({ c, i in try file(&c, i) }) { wrongType("files") }
                 case "indexOffset": indexOffset(try c.stringValue())
-                default: _ = try c.value()
+                default: try c.skipValue()
                 }
             }
             guard isObject else {
                 fail("CKA-IDX-001", "cka-index.json does not hold a JSON object")
                 return
             }
-        } catch {
+            if try !cursor.restIsOneLineFeed() {
+                fail("CKA-IDX-001", "the JSON object must be followed by exactly one line feed")
+            }
+        } catch let error as V2JSONFailure {
             fail("CKA-IDX-001", "cka-index.json is not valid JSON: \(error)")
             return
-        }
-        if !cursor.rest.elementsEqual([0x0A]) {
-            fail("CKA-IDX-001", "the JSON object must be followed by exactly one line feed")
         }
         layout(keys, Self.table, "the index")
         if !cursor.nonCanonical.isEmpty {
             fail("CKA-V2-054", "cka-index.json is not canonical JSON: " + cursor.nonCanonical.joined(separator: "; "))
         }
-        if keys.contains("sections"), sectionCount != run.sections.count {
-            fail("CKA-IDX-003", "the index lists \(sectionCount) sections, the stream has \(run.sections.count)")
+        if keys.contains("sections"), sectionCount != run.sectionSpool.count {
+            fail("CKA-IDX-003", "the index lists \(sectionCount) sections, the stream has \(run.sectionSpool.count)")
         }
-        if keys.contains("files"), fileCount != run.files.count {
-            fail("CKA-IDX-005", "the index lists \(fileCount) files, the stream has \(run.files.count)")
+        if keys.contains("files"), files.listed != run.fileSpool.count {
+            fail("CKA-IDX-005", "the index lists \(files.listed) files, the stream has \(run.fileSpool.count)")
         }
-        unlisted()
+        if keys.contains("files") { files.finish(unlisted) }
     }
 
     /// Table 5.6 and CKA-IDX-002.
@@ -105,7 +112,7 @@ struct V2IndexCheck {
             case "start": start = try c.integerValue()
             case "end": end = try c.integerValue()
             case "sha256": sha = try c.stringValue()
-            default: _ = try c.value()
+            default: try c.skipValue()
             }
         }
         guard isObject else { return wrongType("header") }
@@ -125,7 +132,7 @@ struct V2IndexCheck {
         }
     }
 
-    /// Table 5.7, CKA-IDX-003, 004 and 007.
+    /// Table 5.7, CKA-IDX-003, 004 and 007, against the stream's section at the same position.
     private mutating func section(_ c: inout V2JSONCursor, _ i: Int) throws {
         sectionCount += 1
         var keys: [String] = []
@@ -143,15 +150,14 @@ struct V2IndexCheck {
             case "compressedStart": compressedStart = try c.integerValue()
             case "entries": entries = try c.integerValue()
             case "sha256": sha = try c.stringValue()
-            default: _ = try c.value()
+            default: try c.skipValue()
             }
         }
+        let actual = streamSections.next().map(V2SectionRecord.init)
         guard isObject else { return wrongType("sections[\(i)]") }
-        let actual = i < run.sections.count ? run.sections[i] : nil
         var required: Set<String> = ["kind", "critical", "path", "start", "end", "entries", "sha256"]
         if actual?.name != nil || name != nil { required.insert("name") }
         layout(keys, Self.sectionTable, "sections[\(i)]", required: required)
-        compressedStarts.append(compressedStart)
         if run.header?.framed == true, !keys.contains("compressedStart") {
             fail("CKA-IDX-007", "sections[\(i)] of a framed archive has no compressedStart")
         } else if run.header?.framed == false, keys.contains("compressedStart") {
@@ -160,6 +166,7 @@ struct V2IndexCheck {
         if let sha, !Self.isDigest(sha) {
             fail("CKA-IDX-001", "cka-index.json: sections[\(i)].sha256 is not 64 lowercase hex digits")
         }
+        if let compressedStart { checkCompressedStart(compressedStart, i, actual) }
         guard let actual else { return }
         let at = (path: actual.path, offset: actual.start)
         if kind != actual.kindName || name != actual.name || critical != actual.critical || path != actual.path {
@@ -180,9 +187,43 @@ struct V2IndexCheck {
         }
     }
 
-    /// Table 5.8 and CKA-IDX-005.
+    /// CKA-IDX-007: `compressedStart` is where a member beginning at the section's start begins. With the
+    /// decoder's member starts this is exact; without them the values must increase, follow the header's
+    /// member and precede the locator's index member.
+    private mutating func checkCompressedStart(_ value: Int64, _ i: Int, _ section: V2SectionRecord?) {
+        defer { lastCompressedStart = max(lastCompressedStart, value) }
+        guard run.header?.framed == true else { return }
+        let at = (path: section?.path, offset: section?.start)
+        if run.checker.frames != nil, let section {
+            guard section.framesKnown else { return }
+            if let f = section.frames, value >= f.first, value <= f.last { return }
+            fail("CKA-IDX-007", "sections[\(i)].compressedStart \(value) is not where a member beginning at the "
+                 + "section's start begins" + (section.frames.map { " (\($0.last))" } ?? " (none does)"),
+                 path: at.path, offset: at.offset)
+        } else if value <= lastCompressedStart {
+            fail("CKA-IDX-007", "sections[\(i)].compressedStart \(value) does not follow the previous member at "
+                 + "\(lastCompressedStart)", path: at.path, offset: at.offset)
+        } else if let locator = run.locator, value >= locator.indexCompressedOffset {
+            fail("CKA-IDX-007", "sections[\(i)].compressedStart \(value) is not before the index member at "
+                 + "\(locator.indexCompressedOffset)", path: at.path, offset: at.offset)
+        }
+    }
+
+    /// Table 5.8 and CKA-IDX-005, against the stream's files (`V2FileMerge`). A record in the canonical form that
+    /// matches the next stream file exactly is settled without allocating; anything else takes the general walk.
     private mutating func file(_ c: inout V2JSONCursor, _ i: Int) throws {
-        fileCount += 1
+        if try c.peek() == .object, let f = try c.canonicalFileObject() {
+            pathScratch.removeAll(keepingCapacity: true)
+            pathScratch.append(contentsOf: c.input.bytes(f.path))
+            let digest = V2Digest(hexBytes: c.input.bytes(f.sha256))
+            if files.matchesNext(path: pathScratch, size: f.size, offset: f.offset, digest: digest) {
+                files.listed += 1
+                return
+            }
+            try compare(i, path: String(decoding: pathScratch, as: UTF8.self), size: f.size, offset: f.offset,
+                        sha: String(decoding: c.input.bytes(f.sha256), as: UTF8.self))
+            return
+        }
         var keys: [String] = []
         var path: String?, size: Int64?, offset: Int64?, sha: String?
         let isObject = try c.object { c, key in
@@ -192,56 +233,51 @@ struct V2IndexCheck {
             case "size": size = try c.integerValue()
             case "offset": offset = try c.integerValue()
             case "sha256": sha = try c.stringValue()
-            default: _ = try c.value()
+            default: try c.skipValue()
             }
         }
-        guard isObject else { return wrongType("files[\(i)]") }
+        guard isObject else {
+            files.listed += 1
+            return wrongType("files[\(i)]")
+        }
         layout(keys, Self.fileTable, "files[\(i)]")
+        try compare(i, path: path, size: size, offset: offset, sha: sha)
+    }
+
+    /// A file object's values against the stream file the merge finds for them.
+    private mutating func compare(_ i: Int, path: String?, size: Int64?, offset: Int64?, sha: String?) throws {
+        files.listed += 1
         if let sha, !Self.isDigest(sha) {
             fail("CKA-IDX-001", "cka-index.json: files[\(i)].sha256 is not 64 lowercase hex digits")
         }
-        guard let n = match(i, path) else {
-            fail("CKA-IDX-005", "files[\(i)] names \(path ?? "no path"), which is not a regular file of the stream "
-                 + (i < run.files.count ? "(the stream's file number \(i) is \(run.files[i].path))" : ""))
+        let unlisted = self.unlisted
+        guard let (actual, outOfOrder) = files.match(path: path.map { Array($0.utf8) }, offset: offset,
+                                                      unlisted: unlisted) else {
+            fail("CKA-IDX-005", "files[\(i)] names \(path ?? "no path"), which is not a regular file of the stream")
             return
         }
-        let actual = run.files[n]
-        if path != actual.path || size != actual.size || offset != actual.offset {
-            fail("CKA-IDX-005", "files[\(i)] (size \(size.map(String.init) ?? "?"), offset \(offset.map(String.init) ?? "?")) "
-                 + "does not match the entry \(actual.path) (size \(actual.size), offset \(actual.offset))",
-                 path: actual.path, offset: actual.headerOffset)
+        let where_ = (path: actual.pathString, offset: actual.headerOffset, compressed: actual.compressedOffset)
+        if path.map({ Array($0.utf8) }) != actual.path || size != actual.size || offset != actual.offset {
+            fail("CKA-IDX-005", "files[\(i)] (\(path ?? "no path"), size \(size.map(String.init) ?? "?"), offset "
+                 + "\(offset.map(String.init) ?? "?")) does not match the entry \(actual.pathString) (size \(actual.size), "
+                 + "offset \(actual.offset))", path: where_.path, offset: where_.offset, compressedOffset: where_.compressed)
         }
-        if n < lastMatch {
-            fail("CKA-IDX-005", "files[\(i)] is listed out of archive order", path: actual.path, offset: actual.headerOffset)
+        if outOfOrder {
+            fail("CKA-IDX-005", "files[\(i)] is listed out of archive order", path: where_.path, offset: where_.offset,
+                 compressedOffset: where_.compressed)
         }
-        lastMatch = n
         if let sha, let digest = actual.digest, V2Digest(hex: sha) != digest {
-            fail("CKA-IDX-005", "files[\(i)].sha256 differs from the content's digest \(digest.hex)", path: actual.path,
-                 offset: actual.headerOffset)
+            fail("CKA-IDX-005", "files[\(i)].sha256 differs from the content's digest \(digest.hex)", path: where_.path,
+                 offset: where_.offset, compressedOffset: where_.compressed)
         }
     }
 
-    /// The stream's file a record describes: the one at the same position while the names agree; after the
-    /// first disagreement (a record missing or added), the one with the same name, so one shift does not
-    /// hide the digests of every later file.
-    private mutating func match(_ i: Int, _ path: String?) -> Int? {
-        if byPath == nil, i < run.files.count, run.files[i].path == path { return i }
-        if byPath == nil {
-            var map: [String: Int] = [:]
-            for (n, f) in run.files.enumerated() where map[f.path] == nil { map[f.path] = n }
-            byPath = map
-            switchedAt = i
-        }
-        guard let path, let n = byPath?[path] else { return nil }
-        matched.insert(n)
-        return n
-    }
-
-    /// Regular files of the stream no record named, once records were matched by name.
-    private func unlisted() {
-        guard byPath != nil else { return }
-        for (n, f) in run.files.enumerated() where n >= switchedAt && !matched.contains(n) {
-            fail("CKA-IDX-005", "the regular file \(f.path) is not listed in files", path: f.path, offset: f.headerOffset)
+    /// Reports a regular file of the stream the index does not list.
+    private var unlisted: (V2FileRecord) -> Void {
+        let report = self.report
+        return { f in
+            report("CKA-IDX-005", "the regular file \(f.pathString) is not listed in files", path: f.pathString,
+                   offset: f.headerOffset, compressedOffset: f.compressedOffset)
         }
     }
 
@@ -254,6 +290,84 @@ struct V2IndexCheck {
         }
         if Int64(bitPattern: value) != entry.headerOffset {
             fail("CKA-IDX-006", "indexOffset is \(value), the index entry starts at \(entry.headerOffset)")
+        }
+    }
+}
+
+/// Matches the index's `files` with the stream's regular files, both in archive order, in fixed memory: each
+/// record is looked for in a window of the next `window` stream files not yet matched (by name, else by data
+/// offset). A stream file left more than half a window behind the files being matched, or left at the end, is
+/// not listed; a record found behind an earlier match is out of order.
+struct V2FileMerge {
+    let window = 64
+    private let reader: RecordSpool.Reader
+    /// Unmatched stream files in archive order, with their ordinal among all the stream's files, from `head` on
+    /// (the consumed front is dropped now and then rather than at every match).
+    private var pending: [(ordinal: Int, file: V2FileRecord)] = []
+    private var head = 0
+    private var count: Int { pending.count - head }
+    private var nextOrdinal = 0
+    private var exhausted = false
+    private var lastMatch = -1
+    /// Records of the index walked so far.
+    var listed = 0
+
+    init(_ reader: RecordSpool.Reader) { self.reader = reader }
+
+    private mutating func fill() {
+        if head >= window {
+            pending.removeFirst(head)
+            head = 0
+        }
+        while count < window, !exhausted {
+            guard let r = reader.next() else {
+                exhausted = true
+                break
+            }
+            pending.append((nextOrdinal, V2FileRecord(r)))
+            nextOrdinal += 1
+        }
+    }
+
+    /// Whether the next stream file (in archive order, with nothing skipped before it) is exactly this one: then it
+    /// is matched and nothing is left to report. The digest is compared only when the stream's was computed.
+    mutating func matchesNext(path: [UInt8], size: Int64, offset: Int64, digest: V2Digest?) -> Bool {
+        fill()
+        guard count > 0 else { return false }
+        let first = pending[head]
+        guard first.ordinal > lastMatch, first.file.path == path, first.file.size == size, first.file.offset == offset,
+              first.file.digest == nil || first.file.digest == digest else { return false }
+        head += 1
+        lastMatch = first.ordinal
+        return true
+    }
+
+    /// The stream file an index record describes, and whether it is listed out of order; nil when none in the
+    /// window is. Stream files passed over for good are handed to `unlisted`.
+    mutating func match(path: [UInt8]?, offset: Int64?,
+                        unlisted: (V2FileRecord) -> Void) -> (file: V2FileRecord, outOfOrder: Bool)? {
+        fill()
+        var j = pending[head...].firstIndex { $0.file.path == path }
+        if j == nil, let offset { j = pending[head...].firstIndex { $0.file.offset == offset } }
+        guard let j else { return nil }
+        let (ordinal, file) = pending.remove(at: j)
+        let outOfOrder = ordinal < lastMatch
+        lastMatch = max(lastMatch, ordinal)
+        while count > 0, pending[head].ordinal < lastMatch - window / 2 {
+            unlisted(pending[head].file)
+            head += 1
+        }
+        return (file, outOfOrder)
+    }
+
+    /// Hands every stream file never matched to `unlisted`.
+    mutating func finish(_ unlisted: (V2FileRecord) -> Void) {
+        while true {
+            fill()
+            guard count > 0 else { return }
+            for p in pending[head...] { unlisted(p.file) }
+            pending.removeAll()
+            head = 0
         }
     }
 }

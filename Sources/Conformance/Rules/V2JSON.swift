@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why a JSON text could not be parsed, with the byte position.
 struct V2JSONFailure: Error, CustomStringConvertible {
     var reason: String
@@ -7,23 +11,29 @@ struct V2JSONFailure: Error, CustomStringConvertible {
 
 /// A strict RFC 8259 reader over UTF-8 bytes that notes every departure from the canonical form of
 /// CKA-V2-054 (whitespace, byte order mark, escapes other than the canonical ones, integers with sign,
-/// fraction, exponent) while the caller walks the document member by member, so the index's `files` array is
-/// checked without building a tree.
+/// fraction, exponent) while the caller walks the document member by member, so documents such as the index,
+/// whose `files` array has a member per regular file, are checked without building a tree and, when the input
+/// streams, without holding them.
 struct V2JSONCursor {
-    let bytes: [UInt8]
+    let input: V2JSONInput
     private(set) var at = 0
     /// The first departures from the canonical form, with their byte positions.
     private(set) var nonCanonical: [String] = []
     private var depth = 0
     private static let maxDepth = 64
 
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+    init(_ input: V2JSONInput) {
+        self.input = input
+        if (try? input.matches([0xEF, 0xBB, 0xBF], at: 0)) == true {
             note("a byte order mark")
             at = 3
         }
     }
+
+    init(_ bytes: [UInt8]) { self.init(V2JSONInput(bytes)) }
+
+    @inline(__always)
+    private func b(_ i: Int) throws -> UInt8? { try input.byte(i) }
 
     private mutating func note(_ what: String) {
         if nonCanonical.count < 3 { nonCanonical.append("\(what) at byte \(at)") }
@@ -32,11 +42,9 @@ struct V2JSONCursor {
     private func fail(_ reason: String) -> V2JSONFailure { V2JSONFailure(reason: reason, at: at) }
 
     /// Skips whitespace, noting it: canonical JSON has none between tokens.
-    mutating func whitespace() {
+    mutating func whitespace() throws {
         let start = at
-        while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x09 || bytes[at] == 0x0A || bytes[at] == 0x0D {
-            at += 1
-        }
+        while let c = try b(at), c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { at += 1 }
         if at > start {
             let here = at
             at = start
@@ -45,14 +53,21 @@ struct V2JSONCursor {
         }
     }
 
-    /// The bytes after the position (for the final line feed check).
-    var rest: ArraySlice<UInt8> { bytes[min(at, bytes.count)...] }
+    /// Whether the rest of the document is exactly one line feed (CKA-V2-003, CKA-IDX-001).
+    func restIsOneLineFeed() throws -> Bool { try b(at) == 0x0A && b(at + 1) == nil }
+
+    /// Whether the document continues after the position (data after the JSON text).
+    mutating func hasMore() throws -> Bool {
+        try whitespace()
+        return try b(at) != nil
+    }
 
     /// The kind of the next value, after whitespace; nil at the end or before a byte no value starts with.
-    mutating func peek() -> V2JSONKind? {
-        whitespace()
-        guard at < bytes.count else { return nil }
-        switch bytes[at] {
+    mutating func peek() throws -> V2JSONKind? {
+        try whitespace()
+        input.release(before: at)
+        guard let c = try b(at) else { return nil }
+        switch c {
         case 0x7B: return .object
         case 0x5B: return .array
         case 0x22: return .string
@@ -64,62 +79,61 @@ struct V2JSONCursor {
     }
 
     private mutating func expect(_ c: UInt8, _ what: String) throws {
-        whitespace()
-        guard at < bytes.count, bytes[at] == c else { throw fail("expected \(what)") }
+        try whitespace()
+        guard try b(at) == c else { throw fail("expected \(what)") }
         at += 1
     }
 
-    /// Walks an object: `member` is called with each key and must read the member's value. Returns false,
-    /// having skipped the value, when the next value is not an object.
+    /// Walks an object: `member` is called with each key and must read the member's value (a value it leaves
+    /// is skipped). Returns false, having skipped the value, when the next value is not an object.
     @discardableResult
     mutating func object(_ member: (inout V2JSONCursor, String) throws -> Void) throws -> Bool {
-        guard peek() == .object else {
-            _ = try value()
+        guard try peek() == .object else {
+            try skipValue()
             return false
         }
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
         at += 1
-        whitespace()
-        if at < bytes.count, bytes[at] == 0x7D {
+        try whitespace()
+        if try b(at) == 0x7D {
             at += 1
             return true
         }
         while true {
-            guard peek() == .string else { throw fail("expected a member name") }
+            guard try peek() == .string else { throw fail("expected a member name") }
             let key = try string()
             try expect(0x3A, "':'")
             let before = at
             try member(&self, key)
-            if at == before { _ = try value() }
-            whitespace()
-            guard at < bytes.count else { throw fail("unterminated object") }
-            if bytes[at] == 0x2C {
-                at += 1
-            } else if bytes[at] == 0x7D {
+            if at == before { try skipValue() }
+            try whitespace()
+            switch try b(at) {
+            case 0x2C?: at += 1
+            case 0x7D?:
                 at += 1
                 return true
-            } else {
-                throw fail("expected ',' or '}'")
+            case nil: throw fail("unterminated object")
+            default: throw fail("expected ',' or '}'")
             }
         }
     }
 
-    /// Walks an array: `element` is called with each index and must read the element. Returns false, having
-    /// skipped the value, when the next value is not an array.
+    /// Walks an array: `element` is called with each index and must read the element (an element it leaves is
+    /// skipped). Returns false, having skipped the value, when the next value is not an array.
     @discardableResult
     mutating func array(_ element: (inout V2JSONCursor, Int) throws -> Void) throws -> Bool {
-        guard peek() == .array else {
-            _ = try value()
+        guard try peek() == .array else {
+            try skipValue()
             return false
         }
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
         at += 1
-        whitespace()
-        if at < bytes.count, bytes[at] == 0x5D {
+        try whitespace()
+        if try b(at) == 0x5D {
             at += 1
             return true
         }
@@ -127,52 +141,136 @@ struct V2JSONCursor {
         while true {
             let before = at
             try element(&self, n)
-            if at == before { _ = try value() }
+            if at == before { try skipValue() }
             n += 1
-            whitespace()
-            guard at < bytes.count else { throw fail("unterminated array") }
-            if bytes[at] == 0x2C {
-                at += 1
-            } else if bytes[at] == 0x5D {
+            try whitespace()
+            switch try b(at) {
+            case 0x2C?: at += 1
+            case 0x5D?:
                 at += 1
                 return true
-            } else {
-                throw fail("expected ',' or ']'")
+            case nil: throw fail("unterminated array")
+            default: throw fail("expected ',' or ']'")
             }
         }
     }
 
     /// The next value if it is a string; otherwise skips it and returns nil.
     mutating func stringValue() throws -> String? {
-        guard peek() == .string else { _ = try value(); return nil }
+        guard try peek() == .string else {
+            try skipValue()
+            return nil
+        }
         return try string()
     }
 
-    /// The next value if it is an integer (see `V2JSONValue.integer`); otherwise skips it and returns nil.
+    /// The next value if it is an integer (decimal digits, optionally a minus sign, no fraction or exponent);
+    /// otherwise skips it and returns nil.
     mutating func integerValue() throws -> Int64? {
-        guard peek() == .number else { return try value().integer }
+        guard try peek() == .number else {
+            try skipValue()
+            return nil
+        }
         // Plain decimal digits (the canonical form) are read in place.
         var end = at, v: Int64 = 0
-        while end < bytes.count, (0x30...0x39).contains(bytes[end]), end - at < 18 {
-            v = v * 10 + Int64(bytes[end] - 0x30)
+        while let c = try b(end), c >= 0x30, c <= 0x39, end - at < 18 {
+            v = v * 10 + Int64(c - 0x30)
             end += 1
         }
-        let next = end < bytes.count ? bytes[end] : 0
-        guard end > at, !(end - at > 1 && bytes[at] == 0x30), next != 0x2E, next != 0x65, next != 0x45,
-              !(0x30...0x39).contains(next) else { return try value().integer }
+        let next = try b(end) ?? 0
+        var leadingZero = false
+        if end - at > 1 { leadingZero = try b(at) == 0x30 }
+        guard end > at, !leadingZero, next != 0x2E, next != 0x65, next != 0x45,
+              !(next >= 0x30 && next <= 0x39) else {
+            let raw = try number()
+            guard !raw.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return nil }
+            return Int64(raw)
+        }
         at = end
         return v
     }
 
     /// The next value if it is `true` or `false`; otherwise skips it and returns nil.
     mutating func boolValue() throws -> Bool? {
-        if case let .bool(b) = try value() { return b }
+        if try peek() == .boolean {
+            if try input.matches(Array("true".utf8), at: at) {
+                at += 4
+                return true
+            }
+            if try input.matches(Array("false".utf8), at: at) {
+                at += 5
+                return false
+            }
+        }
+        try skipValue()
         return nil
     }
 
-    /// Parses any value into a tree.
+    /// A file object of the index in exactly the canonical form (table 5.8: `{"path":"...","size":N,"offset":N,
+    /// "sha256":"<64 lowercase hex>"}` with a printable ASCII path that needs no escape), read without allocating:
+    /// the positions of the path's bytes and of the digest's hex digits in the input, which stay loaded until the
+    /// next `peek`. Nil, having consumed nothing, for anything else (the general walk then reads it).
+    mutating func canonicalFileObject() throws -> (path: Range<Int>, size: Int64, offset: Int64, sha256: Range<Int>)? {
+        let start = at
+        // A canonical file object with a path of up to 4096 bytes fits in 4400 bytes.
+        let found = try input.withLoaded(from: start, count: 4400) { b -> (Range<Int>, Int64, Int64, Range<Int>, Int)? in
+            var i = 0
+            @inline(__always) func literal(_ word: StaticString) -> Bool {
+                let n = word.utf8CodeUnitCount
+                guard i + n <= b.count, memcmp(b.baseAddress! + i, word.utf8Start, n) == 0 else { return false }
+                i += n
+                return true
+            }
+            @inline(__always) func integer() -> Int64? {
+                let s = i
+                var v: Int64 = 0
+                while i < b.count, b[i] &- 0x30 < 10, i - s < 18 {
+                    v = v * 10 + Int64(b[i] &- 0x30)
+                    i += 1
+                }
+                guard i > s, i - s == 1 || b[s] != 0x30 else { return nil }
+                return v
+            }
+            guard literal("{\"path\":\"") else { return nil }
+            let pathStart = i
+            while i < b.count, b[i] >= 0x20, b[i] < 0x7F, b[i] != 0x22, b[i] != 0x5C { i += 1 }
+            let pathEnd = i
+            guard literal("\",\"size\":"), let size = integer(), literal(",\"offset\":"), let offset = integer(),
+                  literal(",\"sha256\":\"") else { return nil }
+            let shaStart = i
+            while i < b.count, b[i] &- 0x30 < 10 || b[i] &- 0x61 < 6, i - shaStart < 64 { i += 1 }
+            guard i - shaStart == 64, literal("\"}") else { return nil }
+            return (pathStart..<pathEnd, size, offset, shaStart..<(shaStart + 64), i)
+        }
+        guard let (path, size, offset, sha, length) = found else { return nil }
+        at = start + length
+        return (path.lowerBound + start..<path.upperBound + start, size, offset,
+                sha.lowerBound + start..<sha.upperBound + start)
+    }
+
+    /// Reads and discards the next value, checking its grammar, without building it.
+    mutating func skipValue() throws {
+        guard let kind = try peek() else { throw fail(try b(at) != nil ? "unexpected byte" : "unexpected end") }
+        switch kind {
+        case .object: try object { c, _ in try c.skipValue() }
+        case .array: try array { c, _ in try c.skipValue() }
+        case .string: _ = try string()
+        case .number: _ = try number()
+        case .boolean, .null: try literal()
+        }
+    }
+
+    private mutating func literal() throws {
+        for word in ["true", "false", "null"] where try input.matches(Array(word.utf8), at: at) {
+            at += word.utf8.count
+            return
+        }
+        throw fail("invalid literal")
+    }
+
+    /// Parses any value into a tree (for small values only: the tree is not bounded by the input window).
     mutating func value() throws -> V2JSONValue {
-        guard let kind = peek() else { throw fail(at < bytes.count ? "unexpected byte" : "unexpected end") }
+        guard let kind = try peek() else { throw fail(try b(at) != nil ? "unexpected byte" : "unexpected end") }
         switch kind {
         case .object:
             var members: [(key: String, value: V2JSONValue)] = []
@@ -185,40 +283,40 @@ struct V2JSONCursor {
         case .string: return .string(try string())
         case .number: return .number(try number())
         case .boolean, .null:
-            for (word, v) in [("true", V2JSONValue.bool(true)), ("false", .bool(false)), ("null", .null)]
-            where bytes[at...].starts(with: word.utf8) {
-                at += word.utf8.count
-                return v
+            let start = at
+            try literal()
+            switch at - start {
+            case 4: return try b(start) == 0x74 ? .bool(true) : .null
+            default: return .bool(false)
             }
-            throw fail("invalid literal")
         }
     }
 
     private mutating func number() throws -> String {
         let start = at
-        func digits() -> Int {
+        func digits() throws -> Int {
             let s = at
-            while at < bytes.count, (0x30...0x39).contains(bytes[at]) { at += 1 }
+            while let c = try b(at), c >= 0x30, c <= 0x39 { at += 1 }
             return at - s
         }
-        if bytes[at] == 0x2D { at += 1 }
+        if try b(at) == 0x2D { at += 1 }
         let intStart = at
-        let n = digits()
+        let n = try digits()
         guard n > 0 else { throw fail("number without digits") }
-        if n > 1, bytes[intStart] == 0x30 { throw fail("number with a leading zero") }
-        var canonical = bytes[start] != 0x2D
-        if at < bytes.count, bytes[at] == 0x2E {
+        if n > 1, try b(intStart) == 0x30 { throw fail("number with a leading zero") }
+        var canonical = try b(start) != 0x2D
+        if try b(at) == 0x2E {
             at += 1
-            guard digits() > 0 else { throw fail("fraction without digits") }
+            guard try digits() > 0 else { throw fail("fraction without digits") }
             canonical = false
         }
-        if at < bytes.count, bytes[at] == 0x65 || bytes[at] == 0x45 {
+        if let e = try b(at), e == 0x65 || e == 0x45 {
             at += 1
-            if at < bytes.count, bytes[at] == 0x2B || bytes[at] == 0x2D { at += 1 }
-            guard digits() > 0 else { throw fail("exponent without digits") }
+            if let s = try b(at), s == 0x2B || s == 0x2D { at += 1 }
+            guard try digits() > 0 else { throw fail("exponent without digits") }
             canonical = false
         }
-        let raw = String(decoding: bytes[start..<at], as: UTF8.self)
+        let raw = String(decoding: input.bytes(start..<at), as: UTF8.self)
         if !canonical {
             let here = at
             at = start
@@ -229,11 +327,10 @@ struct V2JSONCursor {
     }
 
     private mutating func hex4() throws -> (value: UInt32, lowercase: Bool) {
-        guard at + 4 <= bytes.count else { throw fail("short \\u escape") }
         var v: UInt32 = 0
         var lower = true
         for _ in 0..<4 {
-            let c = bytes[at]
+            guard let c = try b(at) else { throw fail("short \\u escape") }
             switch c {
             case 0x30...0x39: v = v << 4 | UInt32(c - 0x30)
             case 0x61...0x66: v = v << 4 | UInt32(c - 0x61 + 10)
@@ -246,13 +343,13 @@ struct V2JSONCursor {
     }
 
     /// Reads a string; escapes other than CKA-V2-054's canonical ones are noted.
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         at += 1  // the opening quote
         // Most strings have no escape: take them in one piece.
         var end = at
-        while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C, bytes[end] >= 0x20 { end += 1 }
-        if end < bytes.count, bytes[end] == 0x22 {
-            guard let s = String(validating: bytes[at..<end], as: UTF8.self) else {
+        while let c = try b(end), c != 0x22, c != 0x5C, c >= 0x20 { end += 1 }
+        if try b(end) == 0x22 {
+            guard let s = String(validating: input.bytes(at..<end), as: UTF8.self) else {
                 throw fail("a string that is not valid UTF-8")
             }
             at = end + 1
@@ -260,8 +357,7 @@ struct V2JSONCursor {
         }
         var out: [UInt8] = []
         while true {
-            guard at < bytes.count else { throw fail("unterminated string") }
-            let c = bytes[at]
+            guard let c = try b(at) else { throw fail("unterminated string") }
             if c == 0x22 {
                 at += 1
                 break
@@ -274,8 +370,7 @@ struct V2JSONCursor {
             }
             let escapeAt = at
             at += 1
-            guard at < bytes.count else { throw fail("unterminated escape") }
-            let e = bytes[at]
+            guard let e = try b(at) else { throw fail("unterminated escape") }
             at += 1
             switch e {
             case 0x22: out.append(0x22)
@@ -292,7 +387,7 @@ struct V2JSONCursor {
                 var (v, lower) = try hex4()
                 var canonical = v < 0x20 && ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v) && lower
                 if (0xD800...0xDBFF).contains(v) {
-                    guard bytes[at...].starts(with: [0x5C, 0x75]) else { throw fail("lone surrogate in a \\u escape") }
+                    guard try input.matches([0x5C, 0x75], at: at) else { throw fail("lone surrogate in a \\u escape") }
                     at += 2
                     let (low, _) = try hex4()
                     guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid surrogate pair") }
@@ -301,10 +396,11 @@ struct V2JSONCursor {
                 } else if (0xDC00...0xDFFF).contains(v) {
                     throw fail("lone surrogate in a \\u escape")
                 }
-                if !canonical { noteEscape(at: escapeAt, String(decoding: bytes[escapeAt..<at], as: UTF8.self)) }
+                if !canonical { noteEscape(at: escapeAt, String(decoding: input.bytes(escapeAt..<at), as: UTF8.self)) }
                 out.append(contentsOf: Array(String(UnicodeScalar(v) ?? "\u{FFFD}").utf8))
             default: throw fail("invalid escape")
             }
+            if out.count > input.maxToken { throw fail("a string longer than \(input.maxToken) bytes") }
         }
         guard let s = String(validating: out, as: UTF8.self) else { throw fail("a string that is not valid UTF-8") }
         return s
@@ -317,4 +413,3 @@ struct V2JSONCursor {
         at = here
     }
 }
-

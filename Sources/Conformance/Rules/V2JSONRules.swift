@@ -59,7 +59,7 @@ enum V2HeaderRules {
                 case "alignment": doc.alignment = try c.integerValue()
                 case "creator": doc.creator = try c.stringValue()
                 case "sections": doc.sections = try sections(&c, h, report: report)
-                default: _ = try c.value()
+                default: try c.skipValue()
                 }
                 let present: [String: Bool] = ["format": doc.format != nil, "version": doc.version != nil,
                                                "profile": doc.profile != nil, "compression": doc.compression != nil,
@@ -75,7 +75,7 @@ enum V2HeaderRules {
             report("CKA-V2-003", "cka-header.json is not valid JSON: \(error)", h)
             return nil
         }
-        if !cursor.rest.elementsEqual([0x0A]) {
+        if !((try? cursor.restIsOneLineFeed()) ?? false) {
             report("CKA-V2-003", "the JSON object must be followed by exactly one line feed", h)
         }
         let (unknown, layout) = table.problems(keys)
@@ -103,7 +103,7 @@ enum V2HeaderRules {
                 case "kind": s.kind = try c.stringValue(); if s.kind == nil { wrong.append(key) }
                 case "name": s.name = try c.stringValue(); if s.name == nil { wrong.append(key) }
                 case "critical": s.critical = try c.boolValue(); if s.critical == nil { wrong.append(key) }
-                default: _ = try c.value()
+                default: try c.skipValue()
                 }
             }
             guard isObject else {
@@ -158,22 +158,26 @@ enum V2HeaderRules {
         return a
     }
 
-    /// CKA-V2-007: the header lists exactly the sections that follow, with their markers' values.
-    static func declaredSections(_ doc: V2HeaderDocument, sections: [V2Section], report: V2Reporter) {
-        guard let declared = doc.sections else { return }
-        report.ran(["CKA-V2-007"])
+    /// CKA-V2-007: whether the header's entry for a section has the marker's kind, name and critical flag.
+    static func declaredMatches(_ d: V2DeclaredSection, _ s: V2Section) -> Bool {
+        d.kind == s.kindName && d.name == s.name && d.critical == s.critical
+    }
+
+    /// CKA-V2-007: the first section that differs from the header's list.
+    static func declaredMismatch(_ d: V2DeclaredSection, _ i: Int, _ s: V2Section, report: V2Reporter) {
         func describe(_ kind: String?, _ name: String?, _ critical: Bool?) -> String {
             "\(kind ?? "?")\(name.map { " '\($0)'" } ?? "") critical \(critical.map { String($0) } ?? "?")"
         }
-        if declared.count != sections.count {
-            report("CKA-V2-007", "the header lists \(declared.count) sections, the archive has \(sections.count)",
+        report("CKA-V2-007", "sections[\(i)] of the header is \(describe(d.kind, d.name, d.critical)), the marker is "
+               + describe(s.kindName, s.name, s.critical), path: s.path, offset: s.start)
+    }
+
+    /// CKA-V2-007: the header lists as many sections as follow.
+    static func declaredCount(_ declared: Int, _ actual: Int, report: V2Reporter) {
+        report.ran(["CKA-V2-007"])
+        if declared != actual {
+            report("CKA-V2-007", "the header lists \(declared) sections, the archive has \(actual)",
                    path: "cka-header.json", offset: 0)
-        }
-        for (i, (d, s)) in zip(declared, sections).enumerated()
-        where d.kind != s.kindName || d.name != s.name || d.critical != s.critical {
-            report("CKA-V2-007", "sections[\(i)] of the header is \(describe(d.kind, d.name, d.critical)), the marker is "
-                   + describe(s.kindName, s.name, s.critical), path: s.path, offset: s.start)
-            return
         }
     }
 

@@ -11,6 +11,8 @@ public struct V2CheckResult: Sendable {
     public var profile: String?
     /// How the tar stream ended (nil when the check stopped before its end).
     public var tarEnd: TarEnd?
+    /// A failure of the temporary files that keep the check's memory bounded: the findings are then incomplete.
+    public var temporaryFileError: String?
 
     public init(header: ArchiveHeader? = nil, indexDigest: String? = nil, profile: String? = nil, tarEnd: TarEnd? = nil) {
         self.header = header
@@ -20,34 +22,47 @@ public struct V2CheckResult: Sendable {
     }
 }
 
-/// Where a gzip member or zstd frame of the archive file begins, and the tar-stream offset its output begins
-/// at: what CKA-FRM-001 and the `compressedStart` values of CKA-IDX-007 are about.
-public struct V2FrameBoundary: Sendable, Equatable {
-    public var compressedOffset: Int64
-    public var tarOffset: Int64
-
-    public init(compressedOffset: Int64, tarOffset: Int64) {
-        self.compressedOffset = compressedOffset
-        self.tarOffset = tarOffset
-    }
-}
-
-/// A regular file as the stream holds it, for the index's `files` (table 5.8). Kept for every file until
-/// the index arrives, so it is compact: the digest is 32 bytes, not 64 hex characters.
+/// A regular file as the stream holds it, for the index's `files` (table 5.8). Kept in a `RecordSpool` until
+/// the index arrives, so that memory does not grow with the number of files.
 struct V2FileRecord {
-    var path: String
+    var path: [UInt8]
     var size: Int64
     var offset: Int64
     var headerOffset: Int64
+    /// The archive offset of the member or frame holding the entry's header (framed archives).
+    var compressedOffset: Int64?
     /// When digests are verified.
     var digest: V2Digest?
 
-    init(_ h: TarHeader, sha256: String?) {
-        path = h.path
+    init(_ h: TarHeader, sha256: String?, compressedOffset: Int64?) {
+        path = h.pathBytes
         size = h.size
         offset = h.dataOffset
         headerOffset = h.headerOffset
+        self.compressedOffset = compressedOffset
         digest = sha256.flatMap(V2Digest.init(hex:))
+    }
+
+    var pathString: String { String(decoding: path, as: UTF8.self) }
+
+    func encode(into w: inout RecordWriter) {
+        w.data(path)
+        w.int(size)
+        w.int(offset)
+        w.int(headerOffset)
+        w.optionalInt(compressedOffset)
+        w.bool(digest != nil)
+        if let digest { withUnsafeBytes(of: digest.bytes) { w.data($0) } }
+    }
+
+    init(_ r: RecordReader) {
+        var r = r
+        path = r.data()
+        size = r.int()
+        offset = r.int()
+        headerOffset = r.int()
+        compressedOffset = r.optionalInt()
+        digest = r.bool() ? V2Digest(bytes: r.data()) : nil
     }
 }
 
@@ -56,21 +71,35 @@ struct V2Digest: Equatable {
     var bytes: SIMD32<UInt8>
 
     /// From 64 lowercase hex digits; nil for anything else.
-    init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            default: return nil
-            }
-        }
+    init?(hex: String) { self.init(hexBytes: hex.utf8) }
+
+    /// From 64 lowercase hex digits (nil for anything else).
+    init?<C: Collection>(hexBytes hex: C) where C.Element == UInt8 {
+        guard hex.count == 64 else { return nil }
         var b = SIMD32<UInt8>()
-        for i in 0..<32 {
-            guard let hi = nibble(utf8[2 * i]), let lo = nibble(utf8[2 * i + 1]) else { return nil }
-            b[i] = hi << 4 | lo
+        let ok = withUnsafeMutableBytes(of: &b) { out -> Bool in
+            hex.withContiguousStorageIfAvailable { Self.decode($0, into: out) }
+                ?? Array(hex).withUnsafeBufferPointer { Self.decode($0, into: out) }
         }
+        guard ok else { return nil }
+        bytes = b
+    }
+
+    private static func decode(_ digits: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        var high: UInt8 = 0
+        for i in 0..<64 {
+            let c = digits[i]
+            let v: UInt8
+            if c &- 0x30 < 10 { v = c &- 0x30 } else if c &- 0x61 < 6 { v = c &- 0x61 &+ 10 } else { return false }
+            if i & 1 == 0 { high = v } else { out[i >> 1] = high << 4 | v }
+        }
+        return true
+    }
+
+    /// From 32 bytes.
+    init(bytes raw: [UInt8]) {
+        var b = SIMD32<UInt8>()
+        for i in 0..<min(32, raw.count) { b[i] = raw[i] }
         bytes = b
     }
 
@@ -81,8 +110,9 @@ struct V2Digest: Equatable {
 struct V2Reporter {
     let collector: DiagnosticCollector
 
-    func callAsFunction(_ id: String, _ message: String, path: String?, offset: Int64?) {
-        collector.report(id, message, path: path, offset: offset)
+    func callAsFunction(_ id: String, _ message: String, path: String?, offset: Int64?,
+                        compressedOffset: Int64? = nil) {
+        collector.report(id, message, path: path, offset: offset, compressedOffset: compressedOffset)
     }
 
     func callAsFunction(_ id: String, _ message: String, _ h: TarHeader) {

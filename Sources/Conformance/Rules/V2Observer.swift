@@ -3,30 +3,35 @@ import TarFormat
 /// One pax record as stored: its key, value and encoded length (for CKA-ALN-004).
 struct V2PaxRecord {
     var key: String
-    var value: [UInt8]
+    /// The value's bytes, a slice of the extended header's body.
+    var value: ArraySlice<UInt8>
     var length: Int
 
     var stringValue: String { String(decoding: value, as: UTF8.self) }
 
-    /// The records of a pax extended header body, in stored order. The reader has already refused malformed
-    /// bodies, so parsing stops quietly at anything unexpected.
-    static func parse(_ body: [UInt8]) -> [V2PaxRecord] {
-        var out: [V2PaxRecord] = []
+    /// The records of a pax extended header body, in stored order, appended to `out`. The reader has already
+    /// refused malformed bodies, so parsing stops quietly at anything unexpected.
+    static func parse(_ body: [UInt8], into out: inout [V2PaxRecord]) {
         var i = 0
         while i < body.count {
             var j = i
             var length = 0
-            while j < body.count, body[j] >= 0x30, body[j] <= 0x39, j - i < 10 {
+            while j < body.count, body[j] &- 0x30 < 10, j - i < 10 {
                 length = length * 10 + Int(body[j] - 0x30)
                 j += 1
             }
             guard j < body.count, body[j] == 0x20, length > j - i + 1, i + length <= body.count else { break }
-            let content = body[(j + 1)..<(i + length - 1)]
-            guard let eq = content.firstIndex(of: 0x3D) else { break }
-            out.append(V2PaxRecord(key: String(decoding: content[content.startIndex..<eq], as: UTF8.self),
-                                   value: Array(content[(eq + 1)...]), length: length))
+            let content = (j + 1)..<(i + length - 1)
+            guard let eq = body[content].firstIndex(of: 0x3D) else { break }
+            out.append(V2PaxRecord(key: String(decoding: body[content.lowerBound..<eq], as: UTF8.self),
+                                   value: body[(eq + 1)..<content.upperBound], length: length))
             i += length
         }
+    }
+
+    static func parse(_ body: [UInt8]) -> [V2PaxRecord] {
+        var out: [V2PaxRecord] = []
+        parse(body, into: &out)
         return out
     }
 }
@@ -37,43 +42,54 @@ struct V2RawEntry {
     var blocks: [(offset: Int64, bytes: [UInt8])] = []
     /// The pax `x` headers: their header block and body.
     var paxHeaders: [(offset: Int64, block: [UInt8], body: [UInt8])] = []
+    /// The records of all the entry's own pax headers, in stored order.
+    var records: [V2PaxRecord] = []
 
     /// The entry's own header block (the last one read).
     var entryBlock: [UInt8]? { blocks.last?.bytes }
-
-    /// The records of all the entry's own pax headers, in stored order.
-    var records: [V2PaxRecord] { paxHeaders.flatMap { V2PaxRecord.parse($0.body) } }
 
     static let typeflagOffset = 156
 }
 
 /// The reader's observer during a v2 check: keeps the raw blocks of the current entry for the encoding rules
-/// and passes every callback on to the tar-layer observer.
+/// and passes every callback on to the tar-layer observer. The blocks are copied into arrays it reuses, so an
+/// entry costs no allocation once the first entries have been read.
 final class V2StreamObserver: TarReaderObserver {
     private let forward: TarReaderObserver?
     private(set) var entry = V2RawEntry()
     private var bodies: [(offset: Int64, body: [UInt8])] = []
+    /// 512-byte arrays reused for the blocks of each entry.
+    private var pool: [[UInt8]] = []
+    private var used = 0
 
     init(forwardingTo forward: TarReaderObserver?) { self.forward = forward }
 
     /// Forgets the previous entry; call before `reader.next()`.
     func beginEntry() {
-        entry = V2RawEntry()
+        entry.blocks.removeAll(keepingCapacity: true)
+        entry.paxHeaders.removeAll(keepingCapacity: true)
+        entry.records.removeAll(keepingCapacity: true)
         bodies.removeAll(keepingCapacity: true)
+        used = 0
     }
 
     /// The entry just read, with its pax headers matched to their bodies.
     func finishEntry() -> V2RawEntry {
-        var e = entry
-        for b in e.blocks where b.bytes[V2RawEntry.typeflagOffset] == 0x78 {
+        for b in entry.blocks where b.bytes[V2RawEntry.typeflagOffset] == 0x78 {
             let body = bodies.first(where: { $0.offset == b.offset })?.body ?? []
-            e.paxHeaders.append((b.offset, b.bytes, body))
+            entry.paxHeaders.append((b.offset, b.bytes, body))
+            V2PaxRecord.parse(body, into: &entry.records)
         }
-        return e
+        return entry
     }
 
     func tarReader(_ reader: TarReader, readHeaderBlock block: UnsafeRawBufferPointer, at offset: Int64) {
-        entry.blocks.append((offset, Array(block)))
+        if used == pool.count { pool.append([UInt8](repeating: 0, count: 512)) }
+        // Unique again once the previous entry's copies are gone, so the copy stays in place.
+        entry.blocks.append((offset, []))
+        pool[used].withUnsafeMutableBytes { $0.copyMemory(from: block) }
+        entry.blocks[entry.blocks.count - 1].bytes = pool[used]
+        used += 1
         forward?.tarReader(reader, readHeaderBlock: block, at: offset)
     }
 

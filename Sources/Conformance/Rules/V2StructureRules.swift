@@ -1,7 +1,8 @@
 import CheckpointArchive
 import TarFormat
 
-/// One section as the stream holds it (table 5.7), and what its content rules remember.
+/// One section as the stream holds it (table 5.7), and what its content rules remember while it is read.
+/// Only the current section is held; a closed one goes to the run's spool as a `V2SectionRecord`.
 final class V2Section {
     /// The `CKA.section` value as written.
     let kindName: String
@@ -18,13 +19,17 @@ final class V2Section {
     var entries = 1
     var sha256: String?
     var closed = false
+    /// The members or frames that begin at `start` (framed archives, when the decoder reports them).
+    var frames: FrameTracker.Lookup?
     /// The previous entry's name without its trailing `/`, for the order of CKA-V2-048.
     var previousName: [UInt8]?
-    /// Regular files seen directly in the section (metadata, checkpoint), by name relative to it.
-    var files = Set<String>()
+    /// The files whose presence CKA-V2-023 and 025 require, seen directly in the section.
+    var hasConfigDump = false
+    var hasSpecDump = false
+    var hasInventory = false
     var rootfs: V2RootfsState?
 
-    init(kindName: String, name: String?, critical: Bool, marker h: TarHeader) {
+    init(kindName: String, name: String?, critical: Bool, marker h: TarHeader, names: NameTable, spoolMemory: Int) {
         self.kindName = kindName
         kind = SectionKind(rawValue: kindName)
         self.name = name
@@ -36,14 +41,86 @@ final class V2Section {
         directory = dir + [0x2F]
         start = h.headerOffset
         end = h.headerOffset
-        if kind == .rootfs { rootfs = V2RootfsState() }
+        if kind == .rootfs { rootfs = V2RootfsState(names: names, spoolMemory: spoolMemory) }
     }
 
     /// rootfs, devshm and volume sections hold a file system (table 5.4).
     var isFileSystem: Bool { kind == .rootfs || kind == .devshm || kind == .volume }
+
+    /// What the index comparison needs of the closed section.
+    var record: V2SectionRecord {
+        var compressed: (Int64, Int64)?
+        if case let .members(first, last)? = frames { compressed = (first, last) }
+        return V2SectionRecord(kindName: kindName, name: name, critical: critical, path: path, start: start, end: end,
+                               entries: entries, sha256: sha256, frames: compressed, framesKnown: frames != .unknown)
+    }
 }
 
-/// The order and multiplicity of the known sections (CKA-V2-015, CKA-V2-016).
+/// A closed section as the index comparison (CKA-IDX-003, 004, 007) needs it.
+struct V2SectionRecord {
+    var kindName: String
+    var name: String?
+    var critical: Bool
+    var path: String
+    var start: Int64
+    var end: Int64
+    var entries: Int
+    var sha256: String?
+    /// The first and last archive offset of the members that begin at `start`, when any do.
+    var frames: (first: Int64, last: Int64)?
+    /// False when the member starts at `start` were not known (older than the tracker's window).
+    var framesKnown: Bool
+
+    var encoded: RecordWriter {
+        var w = RecordWriter()
+        w.string(kindName)
+        w.optionalString(name)
+        w.bool(critical)
+        w.string(path)
+        w.int(start)
+        w.int(end)
+        w.int(Int64(entries))
+        w.optionalString(sha256)
+        w.optionalInt(frames?.first)
+        w.int(frames?.last ?? 0)
+        w.bool(framesKnown)
+        return w
+    }
+
+    init(kindName: String, name: String?, critical: Bool, path: String, start: Int64, end: Int64, entries: Int,
+         sha256: String?, frames: (Int64, Int64)?, framesKnown: Bool) {
+        self.kindName = kindName
+        self.name = name
+        self.critical = critical
+        self.path = path
+        self.start = start
+        self.end = end
+        self.entries = entries
+        self.sha256 = sha256
+        self.frames = frames
+        self.framesKnown = framesKnown
+    }
+
+    init(_ r: RecordReader) {
+        var r = r
+        kindName = r.string()
+        name = r.optionalString()
+        critical = r.bool()
+        path = r.string()
+        start = r.int()
+        end = r.int()
+        entries = Int(r.int())
+        sha256 = r.optionalString()
+        let first = r.optionalInt()
+        let last = r.int()
+        frames = first.map { ($0, last) }
+        framesKnown = r.bool()
+    }
+}
+
+/// The order and multiplicity of the known sections (CKA-V2-015, CKA-V2-016), in fixed memory: kinds without
+/// a name are remembered; a named section repeats only next to its twin when the order is kept, so it is
+/// compared with the last one (out of order it is CKA-V2-015 already).
 struct V2SectionOrder {
     private var seen = Set<String>()
     private var last: (rank: Int, name: [UInt8])?
@@ -59,7 +136,9 @@ struct V2SectionOrder {
         func before(_ a: (rank: Int, name: [UInt8]), _ b: (rank: Int, name: [UInt8])) -> Bool {
             a.rank < b.rank || (a.rank == b.rank && a.name.lexicographicallyPrecedes(b.name))
         }
-        if !seen.insert(key).inserted {
+        let repeated = kind.isNamed ? (last.map { $0.rank == here.rank && $0.name == here.name } ?? false)
+            : !seen.insert(key).inserted
+        if repeated {
             report("CKA-V2-016", "a second \(key) section", h)
         } else if let last, before(here, last) {
             report("CKA-V2-015", "section \(kind.rawValue)\(name.map { " '\($0)'" } ?? "") is out of order "
@@ -87,8 +166,8 @@ enum V2SectionRules {
         let common = ["CKA-V2-040", "CKA-V2-041", "CKA-V2-048"]
         switch kind {
         case .metadata: return common + ["CKA-V2-023", "CKA-V2-024", "CKA-V2-044", "CKA-V2-053", "CKA-SEC-010"]
-        case .checkpoint: return common + ["CKA-V2-025", "CKA-V2-026", "CKA-V2-044"]
-        case .preCheckpoint: return common + ["CKA-V2-026", "CKA-V2-044"]
+        case .checkpoint: return common + ["CKA-V2-025", "CKA-V2-026", "CKA-V2-044", "CKA-V2-055"]
+        case .preCheckpoint: return common + ["CKA-V2-026", "CKA-V2-044", "CKA-V2-055"]
         case .rootfs: return common + V2RootfsRules.ids + ["CKA-V2-053"]
         case .logs: return common + ["CKA-V2-037", "CKA-V2-044", "CKA-V2-053"]
         case .artifacts: return common + ["CKA-V2-038"]
@@ -99,13 +178,14 @@ enum V2SectionRules {
     }
 
     /// A marker opens a section: CKA-V2-010, 011, 012, 015, 016, 017, 020, 022, 053.
-    static func openSection(_ h: TarHeader, records: [V2PaxRecord], order: inout V2SectionOrder,
-                            report: V2Reporter) -> V2Section {
+    static func openSection(_ h: TarHeader, records: [V2PaxRecord], order: inout V2SectionOrder, names: NameTable,
+                            spoolMemory: Int, report: V2Reporter) -> V2Section {
         func value(_ key: String) -> String? { records.last(where: { $0.key == key })?.stringValue }
         let kindName = value("CKA.section") ?? ""
         let critical = value("CKA.section.critical")
         let name = value("CKA.section.name")
-        let section = V2Section(kindName: kindName, name: name, critical: critical == "1", marker: h)
+        let section = V2Section(kindName: kindName, name: name, critical: critical == "1", marker: h, names: names,
+                                spoolMemory: spoolMemory)
         let kind = section.kind
         report.ran(["CKA-V2-010", "CKA-V2-011", "CKA-V2-012", "CKA-V2-015", "CKA-V2-016", "CKA-V2-017",
                     "CKA-V2-020", "CKA-V2-022"] + contentIDs(kind))
@@ -154,26 +234,25 @@ enum V2SectionRules {
 
     /// CKA-V2-013, 014, 020: whether an entry lies inside the current section.
     static func belongs(_ h: TarHeader, to s: V2Section, report: V2Reporter) -> Bool {
-        var name = h.pathBytes
-        if name.last == 0x2F { name.removeLast() }
+        let name = withoutSlash(h.pathBytes)
         if name.elementsEqual("volumes".utf8) || name.elementsEqual("ext".utf8) {
             report("CKA-V2-014", "an entry for the intermediate directory \(h.path) (extractors create it)", h)
             return false
         }
-        if name == s.directory.dropLast() {
+        if Bytes.same(name, s.directory.dropLast()) {
             report("CKA-V2-020", "the section directory is named by an entry other than its marker", h)
             return false
         }
-        guard h.pathBytes.starts(with: s.directory) else {
+        guard h.pathBytes.count >= s.directory.count, Bytes.same(h.pathBytes[..<s.directory.count], s.directory) else {
             report("CKA-V2-013", "the entry lies outside the current section \(String(decoding: s.directory, as: UTF8.self))", h)
             return false
         }
         return true
     }
 
-    /// The rules of an entry inside a section of a known kind; returns how many content bytes the content
-    /// rules want to see.
-    static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, report: V2Reporter) -> Int {
+    /// The rules of an entry inside a section of a known kind; returns what the content rules want to read.
+    static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section,
+                      report: V2Reporter) -> V2ContentRules.Content {
         modeBitsAndXattrs(h, records: records, fileSystem: s.isFileSystem, report: report)
         types(h, in: s, report: report)
         if h.type.isRegularFile, h.mode & 0o077 != 0, s.kind == .metadata || s.kind == .checkpoint
@@ -238,14 +317,33 @@ enum V2SectionRules {
     /// CKA-V2-048: depth-first order with siblings in byte order; `/` sorts before every other byte, which
     /// is the same as comparing names component by component.
     static func ordering(_ h: TarHeader, in s: V2Section, report: V2Reporter) {
-        var name = h.pathBytes
-        if name.last == 0x2F { name.removeLast() }
-        if let previous = s.previousName, previous != name,
-           !previous.lazy.map({ $0 == 0x2F ? 0 : $0 }).lexicographicallyPrecedes(name.lazy.map { $0 == 0x2F ? 0 : $0 }) {
+        let name = withoutSlash(h.pathBytes)
+        if let previous = s.previousName, !previous.elementsEqual(name), !precedes(previous, name) {
             report("CKA-V2-048", "out of depth-first byte order after \(String(decoding: previous, as: UTF8.self))", h)
         }
-        s.previousName = name
+        if s.previousName == nil {
+            s.previousName = Array(name)
+        } else {
+            s.previousName!.removeAll(keepingCapacity: true)
+            s.previousName!.append(contentsOf: name)
+        }
     }
+
+    /// Whether `a` comes before `b` in depth-first order with siblings in byte order: byte order with `/` below
+    /// every other byte (equal names are not in order).
+    static func precedes(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        var i = 0, j = b.startIndex
+        while i < a.count, j < b.endIndex {
+            let x = a[i] == 0x2F ? 0 : a[i], y = b[j] == 0x2F ? 0 : b[j]
+            if x != y { return x < y }
+            i += 1
+            j += 1
+        }
+        return i == a.count && j < b.endIndex
+    }
+
+    /// A name without its trailing `/`, without copying.
+    static func withoutSlash(_ name: [UInt8]) -> ArraySlice<UInt8> { name.last == 0x2F ? name.dropLast() : name[...] }
 
     /// CKA-V2-053: the attributes of an entry the encoder synthesises.
     static func synthesized(_ h: TarHeader, mode: Int64, report: V2Reporter) {
