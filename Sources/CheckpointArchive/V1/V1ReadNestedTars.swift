@@ -97,7 +97,7 @@ extension V1ReadSession {
                 try deliverSynthesizedFile("deleted.files", V1JSON.goIndentedStringArray(whiteouts), entry: label,
                                            offset: outerHeader.headerOffset)
             }
-            let implied = impliedDirectories
+            let implied = impliedOverflow ? [] : impliedDirectories
             if !implied.isEmpty {
                 try deliverSynthesizedFile("implied.dirs", V1JSON.goIndentedStringArray(implied), entry: label,
                                            offset: outerHeader.headerOffset)

@@ -157,6 +157,9 @@ final class V1ReadSession {
     var entryCount = 0
     /// Bytes of the directories the reader created for missing parents (`rootfs/implied.dirs` and the rest).
     var createdParentBytes: Int64 = 0
+    /// Those directories passed the limit (CKA-TAR-043): the reader goes on for a validator, but no
+    /// `rootfs/implied.dirs` is made (it would be larger than a metadata file may be, and take several copies).
+    var impliedOverflow = false
 
     init(options: V1ReaderOptions, sink: UnpackedEntrySink, compression: CompressionFormat) {
         self.options = options
@@ -409,6 +412,7 @@ final class V1ReadSession {
             // are bounded like the JSON file that lists them (table 2.9, CKA-TAR-043).
             createdParentBytes += Int64(p.count) + 8
             if createdParentBytes > options.maxMetadataFileSize {
+                impliedOverflow = true
                 throw CheckpointError("CKA-TAR-043", "resource limit: the directories implied by the entries' names "
                                       + "exceed \(options.maxMetadataFileSize) bytes of paths", entry: entry,
                                       offset: offset)
