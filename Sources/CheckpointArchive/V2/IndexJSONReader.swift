@@ -226,64 +226,13 @@ final class IndexJSONReader {
         return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 
-    /// A JSON string; invalid UTF-8, control characters and bad escapes are syntax errors.
+    /// A JSON string (decoded by `V1JSON.stringBytes`); invalid UTF-8, control characters and bad escapes are
+    /// syntax errors.
     private func string() throws -> String {
-        try expect(0x22)
-        var out: [UInt8] = []
-        var plainStart = i
-        while true {
-            guard let c = peek() else { throw Failure(why: "not a JSON object") }
-            if c == 0x22 {
-                out.append(contentsOf: bytes[plainStart..<i])
-                i += 1
-                break
-            }
-            if c < 0x20 { throw Failure(why: "not a JSON object") }
-            if c != 0x5C { i += 1; continue }
-            out.append(contentsOf: bytes[plainStart..<i])
-            i += 1
-            guard let e = peek() else { throw Failure(why: "not a JSON object") }
-            i += 1
-            switch e {
-            case 0x22, 0x5C, 0x2F: out.append(e)
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x6E: out.append(0x0A)
-            case 0x72: out.append(0x0D)
-            case 0x74: out.append(0x09)
-            case 0x75:
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard match("\\u") else { throw Failure(why: "not a JSON object") }
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw Failure(why: "not a JSON object") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let u = Unicode.Scalar(scalar) else { throw Failure(why: "not a JSON object") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw Failure(why: "not a JSON object")
-            }
-            plainStart = i
-        }
+        guard peek() == 0x22 else { throw Failure(why: "not a JSON object") }
+        let out: [UInt8]
+        do { out = try V1JSON.stringBytes(bytes, at: &i) } catch { throw Failure(why: "not a JSON object") }
         guard let s = String(validating: out, as: UTF8.self) else { throw Failure(why: "not a JSON object") }
         return s
-    }
-
-    private func hex4() throws -> UInt32 {
-        guard bytes.count - i >= 4 else { throw Failure(why: "not a JSON object") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[i]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw Failure(why: "not a JSON object")
-            }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
     }
 }
