@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "TestSupport"]),
         .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams", "TestSupport"]),
         .testTarget(name: "SpecTests", dependencies: []),
         .testTarget(name: "ConformanceTests", dependencies: [
             "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",

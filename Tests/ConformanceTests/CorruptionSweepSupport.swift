@@ -1,9 +1,10 @@
 import ByteStreams
-import CheckpointArchive
+@testable import CheckpointArchive
 import Compression
 import Conformance
 import Foundation
 import TarFormat
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -26,37 +27,23 @@ struct SweepArchive {
 /// scratch file on tmpfs, as the command reads a regular file (seeking and the framed-locator tail included).
 /// Used by one worker at a time (the sweep gives each worker its own).
 final class SweepValidator: @unchecked Sendable {
-    private let path: String
-    private let descriptor: Int32
+    /// An unlinked scratch file (in /dev/shm when there is one), so a run that is killed leaves nothing behind.
+    private let file: SpoolFile
     private let validator = Validator()
     /// Validations run so far.
     private(set) var runs = 0
 
     init() throws {
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        path = "\(base)/ckpt-sweep-\(getpid())-\(UUID().uuidString)"
-        descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
-    }
-
-    deinit {
-        close(descriptor)
-        unlink(path)
+        file = try SpoolFile(directory: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : nil,
+                             purpose: "corruption sweep")
     }
 
     func validate(_ bytes: ArraySlice<UInt8>) -> ValidationReport {
         runs += 1
-        precondition(ftruncate(descriptor, 0) == 0)
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(done))
-                precondition(n > 0, "pwrite to the scratch file failed")
-                done += n
-            }
-        }
-        precondition(lseek(descriptor, 0, SEEK_SET) == 0)
-        return validator.validate(file: "sweep", source: FileSource(descriptor: .init(rawValue: descriptor)))
+        precondition(ftruncate(file.fd, 0) == 0)
+        do { try bytes.withUnsafeBytes { try file.write($0, at: 0) } } catch { preconditionFailure("\(error)") }
+        precondition(lseek(file.fd, 0, SEEK_SET) == 0)
+        return validator.validate(file: "sweep", source: FileSource(descriptor: .init(rawValue: file.fd)))
     }
 }
 
@@ -139,6 +126,22 @@ final class SweepResults: @unchecked Sendable {
 }
 
 enum CorruptionSweep {
+    /// How densely an archive is cut and flipped.
+    struct Density {
+        /// Cut at every offset of the first and last `edge` bytes, and at about `middle` evenly spaced ones between.
+        var edge: Int, middle: Int
+        /// Flip one bit in every `flipEvery` bytes, and at `extraFlips` further pseudo-random offsets.
+        var flipEvery: Int, extraFlips: Int
+
+        /// Issue 7's sweep: every byte of the first and last 4 KiB, a flip in every 512-byte block (every tar header
+        /// and every compressed block is hit).
+        static let full = Density(edge: 4096, middle: 600, flipEvery: 512, extraFlips: 300)
+        /// For the 89 valid vectors (727,000 variants at full density, 45 minutes of a debug build on two busy
+        /// cores): every byte of the first and last 256, a flip in every 4 KiB. `CKPT_SWEEP_VECTORS=full` sweeps
+        /// them at full density.
+        static let light = Density(edge: 256, middle: 32, flipEvery: 4096, extraFlips: 16)
+    }
+
     /// Cut points: every offset in the first and last `edge` bytes, and about `middle` evenly spaced ones between.
     static func truncationOffsets(count n: Int, edge: Int = 4096, middle: Int = 600) -> [Int] {
         if n <= 2 * edge { return Array(0..<n) }
@@ -148,11 +151,12 @@ enum CorruptionSweep {
 
     /// Bit flips: one in every 512-byte block (so every tar header and every compressed block is hit), plus one at
     /// `extra` further pseudo-random offsets; bit positions and offsets are fixed by `seed`.
-    static func flipPositions(count n: Int, extra: Int = 300, seed: UInt64) -> [(offset: Int, bit: UInt8)] {
-        var rng = SplitMix64(seed: seed)
+    static func flipPositions(count n: Int, every: Int = 512, extra: Int = 300,
+                              seed: UInt64) -> [(offset: Int, bit: UInt8)] {
+        var rng = SeededRandom(seed: seed)
         var out: [(Int, UInt8)] = []
-        for block in Swift.stride(from: 0, to: n, by: 512) {
-            out.append((block + Int(rng.next() % UInt64(min(512, n - block))), UInt8(rng.next() % 8)))
+        for block in Swift.stride(from: 0, to: n, by: every) {
+            out.append((block + Int(rng.next() % UInt64(min(every, n - block))), UInt8(rng.next() % 8)))
         }
         for _ in 0..<extra where n > 0 { out.append((Int(rng.next() % UInt64(n)), UInt8(rng.next() % 8))) }
         return out
@@ -173,19 +177,6 @@ enum CorruptionSweep {
     }
 }
 
-/// A small deterministic generator for the flip positions.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The valid archives written by this package's encoders: v2 uncompressed, gzip and zstd, framed gzip and zstd,
 /// aligned to 4096, and v1 Podman uncompressed and zstd, all from one small checkpoint directory with every section
 /// and entry kind.
@@ -201,14 +192,8 @@ enum SweepFixtures {
             ("v2-gzip-framed", .gzip, true, 0), ("v2-zstd-framed", .zstd, true, 0), ("v2-none-align4096", .none, false, 4096),
         ]
         for (name, compression, framed, alignment) in v2 {
-            var options = V2EncoderOptions()
-            options.compression = compression
-            options.framed = framed
-            options.alignment = alignment
-            options.deterministic = true
-            let sink = MemorySink()
-            _ = try V2Encoder(directory: v2Dir.path, options: options).encode(to: sink)
-            archives.append(try archive(name, sink.bytes, isV2: true))
+            let bytes = try V2Fixture.encode(v2Dir, compression: compression, framed: framed, alignment: alignment)
+            archives.append(try archive(name, bytes, isV2: true))
         }
         var v1Options = V1WriterOptions()
         v1Options.deterministic = TarWriterOptions.Deterministic(mtime: TarTime(seconds: 1_700_000_000))
@@ -236,35 +221,29 @@ enum SweepFixtures {
     /// directories, devshm, volumes, logs and artifacts.
     static func makeDirectory(_ root: URL, extensionSection: Bool) throws {
         let fm = FileManager.default
-        func file(_ p: String, _ bytes: [UInt8], _ mode: Int = 0o600) throws {
-            let url = root.appendingPathComponent(p)
-            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(bytes).write(to: url)
-            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
-        }
-        func text(_ p: String, _ s: String, _ mode: Int = 0o600) throws { try file(p, Array(s.utf8), mode) }
+        let tree = FixtureTree(root)
         // Compressible: the compressed archives stay below 8 KiB, so they are cut at every byte.
         let pages = Array(String(repeating: "ckpt-sweep-page ", count: 320).utf8)
-        try text("metadata/config.dump", #"{"id":"0123abcd","name":"sweep","rootfsImageID":"abc"}"#)
-        try text("metadata/spec.dump", #"{"ociVersion":"1.2.0","annotations":{"io.container.manager":"libpod"}}"#)
-        try text("metadata/network.status", "{}")
-        try file("checkpoint/inventory.img", [0x16, 0x31, 0x31, 0x58, 0x24, 0, 0, 0] + Array(repeating: 7, count: 24))
-        try file("checkpoint/core-1.img", [0x19, 0x43, 0x56, 0x54, 0x6c, 0x2f, 0x6e, 0x64] + Array(repeating: 3, count: 40))
-        try file("checkpoint/pages-1.img", pages)
-        try text("rootfs/deleted.files", "[\n  \"/etc/issue\"\n]")
-        try text("rootfs/implied.dirs", "[\n  \"/usr\"\n]")
+        try tree.text("metadata/config.dump", #"{"id":"0123abcd","name":"sweep","rootfsImageID":"abc"}"#)
+        try tree.text("metadata/spec.dump", #"{"ociVersion":"1.2.0","annotations":{"io.container.manager":"libpod"}}"#)
+        try tree.text("metadata/network.status", "{}")
+        try tree.file("checkpoint/inventory.img", [0x16, 0x31, 0x31, 0x58, 0x24, 0, 0, 0] + Array(repeating: 7, count: 24))
+        try tree.file("checkpoint/core-1.img", [0x19, 0x43, 0x56, 0x54, 0x6c, 0x2f, 0x6e, 0x64] + Array(repeating: 3, count: 40))
+        try tree.file("checkpoint/pages-1.img", pages)
+        try tree.text("rootfs/deleted.files", "[\n  \"/etc/issue\"\n]")
+        try tree.text("rootfs/implied.dirs", "[\n  \"/usr\"\n]")
         try fm.createDirectory(at: root.appendingPathComponent("rootfs/tree/usr/lib"), withIntermediateDirectories: true)
-        try text("rootfs/tree/etc/motd", "changed by the container\n", 0o644)
-        try text("rootfs/tree/usr/lib/äöü-日本語.txt", "utf8\n", 0o644)
-        try text("rootfs/tree/usr/lib/" + String(repeating: "long", count: 30), "long\n", 0o644)
+        try tree.text("rootfs/tree/etc/motd", "changed by the container\n", 0o644)
+        try tree.text("rootfs/tree/usr/lib/äöü-日本語.txt", "utf8\n", 0o644)
+        try tree.text("rootfs/tree/usr/lib/" + String(repeating: "long", count: 30), "long\n", 0o644)
         try fm.createSymbolicLink(atPath: root.appendingPathComponent("rootfs/tree/etc/localtime").path,
                                   withDestinationPath: "/usr/share/zoneinfo/UTC")
         try fm.linkItem(at: root.appendingPathComponent("rootfs/tree/etc/motd"),
                         to: root.appendingPathComponent("rootfs/tree/etc/motd.hard"))
-        try text("devshm/segment", "shm", 0o644)
-        try text("volumes/data/db.sqlite", "sqlite", 0o644)
-        try text("logs/ctr.log", "hello\n")
-        try text("artifacts/note.txt", "artifact\n", 0o644)
-        if extensionSection { try text("ext/vendor.example/data.json", "{}", 0o644) }
+        try tree.text("devshm/segment", "shm", 0o644)
+        try tree.text("volumes/data/db.sqlite", "sqlite", 0o644)
+        try tree.text("logs/ctr.log", "hello\n")
+        try tree.text("artifacts/note.txt", "artifact\n", 0o644)
+        if extensionSection { try tree.text("ext/vendor.example/data.json", "{}", 0o644) }
     }
 }

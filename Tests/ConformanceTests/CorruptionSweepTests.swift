@@ -34,7 +34,8 @@ final class CorruptionSweepTests: XCTestCase {
         let archives = try loaded.valid.map { c in
             try SweepFixtures.archive("vector \(c.id)", SweepVectorManifest.bytes(of: c), isV2: c.format == "v2")
         }
-        _ = try sweep(archives)
+        let full = ProcessInfo.processInfo.environment["CKPT_SWEEP_VECTORS"] == "full"
+        _ = try sweep(archives, density: full ? .full : .light)
     }
 
     /// The loader reads table 7.4 as the specification writes it (a manifest made here, since Vectors/ may not
@@ -95,7 +96,7 @@ final class CorruptionSweepTests: XCTestCase {
     /// Sweeps every archive, the corruptions of each spread over two workers (each with its own validator, scratch
     /// file and watchdog) so the test takes half the time on a two-core machine. Failures are reported on the test's
     /// own thread, at most five per archive.
-    private func sweep(_ archives: [SweepArchive]) throws -> Counts {
+    private func sweep(_ archives: [SweepArchive], density: CorruptionSweep.Density = .full) throws -> Counts {
         let started = Date()
         let startedCPU = SweepWatchdog.cpuNow()
         let workers = 2
@@ -106,8 +107,11 @@ final class CorruptionSweepTests: XCTestCase {
             total.archives += 1
             let clean = validators[0].validate(a.bytes[...])
             XCTAssertEqual(clean.verdict, .valid, "\(a.name) is not valid to begin with:\n\(Self.describe(clean))")
-            let corruptions = CorruptionSweep.truncationOffsets(count: a.bytes.count).map(Corruption.cut)
-                + CorruptionSweep.flipPositions(count: a.bytes.count, seed: UInt64(a.bytes.count)).map(Corruption.flip)
+            let d = density
+            let corruptions = CorruptionSweep.truncationOffsets(count: a.bytes.count, edge: d.edge, middle: d.middle)
+                .map(Corruption.cut)
+                + CorruptionSweep.flipPositions(count: a.bytes.count, every: d.flipEvery, extra: d.extraFlips,
+                                                seed: UInt64(a.bytes.count)).map(Corruption.flip)
             let results = SweepResults(count: workers)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 let watchdog = SweepWatchdog(cpuLimit: 40)
