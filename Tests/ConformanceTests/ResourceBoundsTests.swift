@@ -17,9 +17,11 @@ final class ResourceBoundsTests: XCTestCase {
     /// Under `swift test --sanitize=address|thread` the products are instrumented too, and the sanitizers' shadow
     /// memory and quarantine take several times the program's own memory (.ci/sanitizers): the limits scale.
     static let sanitizerFactor: Int = {
-        if dlsym(nil, "__tsan_init") != nil { return 8 }  // nil: RTLD_DEFAULT
-        if dlsym(nil, "__asan_init") != nil { return 4 }
-        return 1
+        switch Sanitizer.current {
+        case .thread: return 8
+        case .address: return 4
+        case nil: return 1
+        }
     }()
     static let rssLimitKiB = 64 * 1024 * sanitizerFactor
 

@@ -1,4 +1,19 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The sanitizer this test process runs under: `swift test --sanitize=address|thread` instruments the products
+/// of the same build too, so their memory figures include shadow memory and (ASan) a quarantine of freed blocks.
+public enum Sanitizer: String, Sendable {
+    case address, thread
+
+    public static let current: Sanitizer? = {
+        if dlsym(nil, "__tsan_init") != nil { return .thread }  // nil: RTLD_DEFAULT
+        if dlsym(nil, "__asan_init") != nil { return .address }
+        return nil
+    }()
+}
 
 /// Deterministic pseudo-random bytes (SplitMix64), so failures reproduce.
 public struct SeededRandom {
