@@ -22,7 +22,10 @@ case "$target" in
   *) echo "run.sh: unknown target $target" >&2; exit 2 ;;
 esac
 cd "$here"
-nice -n 19 swift build -c debug --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz \
+# swiftc keeps only the last -sanitize= option, and SwiftPM passes --sanitize=fuzzer and --sanitize=address as two
+# options in no fixed order: every Swift module got coverage or ASan, never both. The -Xswiftc option comes last.
+nice -n 19 swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
+  --scratch-path .build-fuzz \
   --product "$product" 2>&1 | grep -v 'ld.gold: warning: Cannot export local symbol' >&2
 binary=$here/.build-fuzz/debug/$product
 
