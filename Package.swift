@@ -11,6 +11,7 @@ let package = Package(
     name: "checkpoint-archive",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "ByteStreams", targets: ["ByteStreams"]),
         .library(name: "TarFormat", targets: ["TarFormat"]),
         .library(name: "Compression", targets: ["Compression"]),
         .library(name: "CheckpointArchive", targets: ["CheckpointArchive"]),
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "TestSupport"]),
         .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams", "TestSupport"]),
         .testTarget(name: "SpecTests", dependencies: []),
         .testTarget(name: "ConformanceTests", dependencies: [
             "Conformance", "CheckpointArchive", "TarFormat", "Compression", "ByteStreams", "TestSupport",

@@ -5,7 +5,8 @@ import CZstd
 ///
 /// - Several frames one after another decode as one stream; skippable frames are skipped. `frameCount`
 ///   and `skippableFrameCount` tell how many of each were seen.
-/// - Content checksums and recorded content sizes are verified by libzstd.
+/// - Content checksums are verified by libzstd; recorded content sizes are checked here at the end of each
+///   frame (libzstd misses a short frame when streaming ends on an empty last block).
 /// - A frame that needs a dictionary throws `CompressionError.dictionaryRequired` (dictionaries are not
 ///   supported; a Dictionary_ID field holding 0 is fine).
 /// - A frame whose window exceeds `DecompressionLimits.maxWindowLog` throws
@@ -42,6 +43,8 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
     private var atFrameStart = true
     private var currentFrame = ZstdFrameHeader(kind: .frame, windowSize: 0, contentSize: nil)
     private var currentFrameOffset: Int64 = 0
+    /// Bytes the current frame has decoded to so far, checked against its recorded content size at its end.
+    private var currentFrameDecoded: UInt64 = 0
     private var outBuffer = ZSTD_outBuffer(dst: nil, size: 0, pos: 0)
 
     /// Starts decoding at `inner`'s current position.
@@ -111,6 +114,7 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
                 }
             }
             var rc: Int
+            let outputBefore = outBuffer.pos
             if input.available == 0, !(try input.refill()) {
                 // End of input inside a frame: flush what libzstd still holds, then it is truncated.
                 var empty = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
@@ -125,8 +129,14 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
                 input.consume(inBuffer.pos)
                 try check(rc)
             }
+            currentFrameDecoded += UInt64(outBuffer.pos - outputBefore)
             if rc == 0 {
-                // The frame is complete and fully flushed.
+                // The frame is complete and fully flushed. libzstd checks a recorded content size in its one-shot
+                // path but not when streaming ends on an empty last block: check it here, whatever the chunking.
+                if let recorded = currentFrame.contentSize, currentFrame.kind == .frame, currentFrameDecoded != recorded {
+                    throw CompressionError.corrupt(.zstd, compressedOffset: input.offset, message:
+                        "the frame records \(recorded) content bytes but holds \(currentFrameDecoded)")
+                }
                 if currentFrame.kind == .frame { frameCount += 1 } else { skippableFrameCount += 1 }
                 atFrameStart = true
             }
@@ -162,6 +172,7 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
                                                   compressedOffset: input.offset)
         }
         currentFrame = header
+        currentFrameDecoded = 0
         atFrameStart = false
         if header.kind == .frame { onMemberStart?(input.offset, limiter.produced + Int64(outBuffer.pos)) }
         return true

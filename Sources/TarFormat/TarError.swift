@@ -61,7 +61,8 @@ public struct TarError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// What went wrong, without the offset and entry (for messages that give those themselves).
+    public var reason: String {
         let what: String
         switch kind {
         case .truncated: what = "archive is truncated"
@@ -79,6 +80,11 @@ public struct TarError: Error, Equatable, CustomStringConvertible {
         case let .unencodable(reason): what = "cannot write entry: \(reason)"
         case let .io(message): what = message
         }
+        return what
+    }
+
+    public var description: String {
+        let what = reason
         let name = entry.map { " (entry '\($0)')" } ?? ""
         return "tar: \(what) at byte offset \(offset)\(name)"
     }

@@ -13,6 +13,10 @@ public struct TarLimits: Sendable, Equatable {
     public var maxSparseSegments: Int = 64 * 1024
     /// Largest sparse map stored in a pax 1.0 sparse entry's data, in bytes.
     public var maxSparseMapSize: Int64 = 1 << 20
+    /// Most components an entry name (or hard-link target) may have, not counting empty and `.` ones. Table 2.9
+    /// asks decoders to accept at least 256; a parent directory holds the whole path so far, so what a decoder or
+    /// validator keeps for the parents of one name grows with depth times length: the limit bounds it.
+    public var maxPathDepth: Int = 1024
 
     public init() {}
 

@@ -314,6 +314,13 @@ public final class TarReader {
                                offset: at, entry: nil)
             }
         }
+        for (what, name) in [("path depth", h.pathBytes), ("link path depth", h.type == .hardLink ? h.linkBytes : [])] {
+            let depth = Self.depth(name)
+            if depth > limits.maxPathDepth {
+                throw TarError(.limitExceeded(limit: what, value: Int64(depth), maximum: Int64(limits.maxPathDepth)),
+                               offset: at, entry: nil)
+            }
+        }
         entryCount += 1
         if entryCount > limits.maxEntryCount {
             throw TarError(.limitExceeded(limit: "entry count", value: Int64(entryCount),
@@ -342,6 +349,18 @@ public final class TarReader {
                           realSizeKey: "GNU.sparse.size", at: at)
         }
         h.dataOffset = source.position
+    }
+
+    /// The number of components of a name that are neither empty nor `.`.
+    static func depth(_ name: [UInt8]) -> Int {
+        var count = 0
+        var start = 0
+        for i in 0...name.count where i == name.count || name[i] == 0x2F {
+            let length = i - start
+            if length > 1 || (length == 1 && name[start] != 0x2E) { count += 1 }
+            start = i + 1
+        }
+        return count
     }
 
     private func setSparse(_ h: inout TarHeader, encoding: SparseInfo.Encoding, segments: [SparseSegment],

@@ -38,6 +38,11 @@ final class EncoderMemoryTests: XCTestCase {
     }
 
     func testPeakMemoryOfCreateDoesNotGrowWithFiles() throws {
+        // Under ASan the freed blocks wait in a 256 MiB quarantine, so the peak grows with the allocations made, not
+        // with what is live (632 MiB at 20,000 files); TSan's shadow memory likewise. .ci/sanitizers runs this file.
+        if let sanitizer = Sanitizer.current {
+            throw XCTSkip("peak RSS of a \(sanitizer.rawValue)-sanitized ckpt measures the sanitizer, not the encoder")
+        }
         let dir = try TestTools.temporaryDirectory(self)
         let ckpt = TestTools.product("ckpt")
         var peaks: [String: Int] = [:]

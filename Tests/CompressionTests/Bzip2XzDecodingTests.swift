@@ -1,5 +1,6 @@
 import ByteStreams
 @testable import Compression
+import TestSupport
 import XCTest
 
 /// The bzip2 and xz decoders (`CodecDecodingSource`) against the streams the real `bzip2` and `xz` write: every

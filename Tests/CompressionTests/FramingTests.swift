@@ -1,5 +1,6 @@
 import ByteStreams
 import Compression
+import TestSupport
 import XCTest
 
 /// `endFrame()`: members and frames that decode as one stream and also each on their own.

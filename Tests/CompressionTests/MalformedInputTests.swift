@@ -1,5 +1,6 @@
 import ByteStreams
 import Compression
+import TestSupport
 import XCTest
 
 /// Truncated, corrupted and padded input: always a typed error, never success, a crash or a hang.

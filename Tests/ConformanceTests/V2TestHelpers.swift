@@ -53,50 +53,39 @@ enum V2Check {
 enum V2Fixture {
     static func make(_ root: URL) throws {
         let fm = FileManager.default
-        func dir(_ p: String, _ mode: Int = 0o755) throws {
-            let url = root.appendingPathComponent(p)
-            try fm.createDirectory(at: url, withIntermediateDirectories: true)
-            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
-        }
-        func file(_ p: String, _ bytes: [UInt8], _ mode: Int = 0o600) throws {
-            let url = root.appendingPathComponent(p)
-            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(bytes).write(to: url)
-            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
-        }
-        func text(_ p: String, _ s: String, _ mode: Int = 0o600) throws { try file(p, Array(s.utf8), mode) }
+        let tree = FixtureTree(root)
         var rng = SystemRandomNumberGenerator()
         let random = (0..<120_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        try text("metadata/config.dump", #"{"id":"abc","name":"rich","runtime":"crun"}"#)
-        try text("metadata/spec.dump", #"{"ociVersion":"1.1.0","annotations":{"io.container.manager":"libpod"}}"#)
-        try text("metadata/network.status", "{}")
-        try file("checkpoint/inventory.img", [0x16, 0x31, 0x31, 0x58] + Array(repeating: 1, count: 40))
-        try file("checkpoint/pages-1.img", Array(random[0..<70_000]))
-        try text("rootfs/deleted.files", "[\n  \"/etc/motd\",\n  \"/var/cache\"\n]")
-        try text("rootfs/implied.dirs", "[\n  \"/usr\",\n  \"/usr/lib\"\n]")
-        try dir("rootfs/tree/usr/lib")
-        try dir("rootfs/tree/etc")
-        try text("rootfs/tree/etc/app.conf", "x=1\n", 0o644)
-        try file("rootfs/tree/usr/lib/big.bin", Array(random[0..<50_000]), 0o755)
-        try text("rootfs/tree/usr/lib/äöü-日本語.txt", "utf8\n", 0o644)
-        try text("rootfs/tree/usr/lib/" + String(repeating: "long", count: 40), "long\n", 0o644)
+        try tree.text("metadata/config.dump", #"{"id":"abc","name":"rich","runtime":"crun"}"#)
+        try tree.text("metadata/spec.dump", #"{"ociVersion":"1.1.0","annotations":{"io.container.manager":"libpod"}}"#)
+        try tree.text("metadata/network.status", "{}")
+        try tree.file("checkpoint/inventory.img", [0x16, 0x31, 0x31, 0x58] + Array(repeating: 1, count: 40))
+        try tree.file("checkpoint/pages-1.img", Array(random[0..<70_000]))
+        try tree.text("rootfs/deleted.files", "[\n  \"/etc/motd\",\n  \"/var/cache\"\n]")
+        try tree.text("rootfs/implied.dirs", "[\n  \"/usr\",\n  \"/usr/lib\"\n]")
+        try tree.dir("rootfs/tree/usr/lib")
+        try tree.dir("rootfs/tree/etc")
+        try tree.text("rootfs/tree/etc/app.conf", "x=1\n", 0o644)
+        try tree.file("rootfs/tree/usr/lib/big.bin", Array(random[0..<50_000]), 0o755)
+        try tree.text("rootfs/tree/usr/lib/äöü-日本語.txt", "utf8\n", 0o644)
+        try tree.text("rootfs/tree/usr/lib/" + String(repeating: "long", count: 40), "long\n", 0o644)
         try fm.createSymbolicLink(atPath: root.appendingPathComponent("rootfs/tree/etc/localtime").path,
                                   withDestinationPath: "/usr/share/zoneinfo/UTC")
         try fm.linkItem(at: root.appendingPathComponent("rootfs/tree/etc/app.conf"),
                         to: root.appendingPathComponent("rootfs/tree/etc/app.conf.hard"))
         XCTAssertEqual(mkfifo(root.appendingPathComponent("rootfs/tree/etc/fifo").path, 0o644), 0)
-        try text("rootfs/tree/etc/setuid-tool", "#!/bin/sh\n", 0o4755)
-        try dir("devshm", 0o1777)
-        try file("devshm/segment", Array(random[0..<5000]), 0o644)
-        try dir("volumes/data")
-        try text("volumes/data/db.sqlite", "sqlite", 0o644)
-        try dir("volumes/logs-vol/sub")
-        try text("volumes/logs-vol/sub/x.log", "log\n", 0o644)
-        try text("logs/ctr.log", "hello\n")
-        try text("artifacts/note.txt", "artifact\n", 0o644)
+        try tree.text("rootfs/tree/etc/setuid-tool", "#!/bin/sh\n", 0o4755)
+        try tree.dir("devshm", 0o1777)
+        try tree.file("devshm/segment", Array(random[0..<5000]), 0o644)
+        try tree.dir("volumes/data")
+        try tree.text("volumes/data/db.sqlite", "sqlite", 0o644)
+        try tree.dir("volumes/logs-vol/sub")
+        try tree.text("volumes/logs-vol/sub/x.log", "log\n", 0o644)
+        try tree.text("logs/ctr.log", "hello\n")
+        try tree.text("artifacts/note.txt", "artifact\n", 0o644)
         try fm.createSymbolicLink(atPath: root.appendingPathComponent("artifacts/note-link").path,
                                   withDestinationPath: "note.txt")
-        try text("ext/vendor.example/data.json", "{}", 0o644)
+        try tree.text("ext/vendor.example/data.json", "{}", 0o644)
     }
 
     /// `V2Encoder` output (what `ckpt create` writes) for a directory.

@@ -14,6 +14,9 @@ final class RunnerTests: XCTestCase {
     let root = TestTools.repositoryRoot.path
     var vectors: String { root + "/Vectors" }
     var lax: String { root + "/Tests/VectorTests/Fixtures/lax-decoder.sh" }
+    /// Under ASan and TSan (.ci/sanitizers) the products are sanitized too, and a sanitizer reserves terabytes of
+    /// shadow address space at start: the runner's default `ulimit -v` of 4 GiB makes every command fail before main.
+    var limits: [String] { Sanitizer.current == nil ? [] : ["--memory-limit", "0"] }
 
     func manifest() throws -> VectorManifest {
         try JSONDecoder().decode(VectorManifest.self, from: Data(contentsOf: URL(fileURLWithPath: vectors + "/manifest.json")))
@@ -55,7 +58,7 @@ final class RunnerTests: XCTestCase {
         let started = Date()
         let r = try TestTools.spawn([tool, "run", "--vectors", vectors,
                                      "--decoder", "\(ckpt) extract --quiet {archive} {dir}",
-                                     "--pin", "--expect-index-digest {digest}", "--junit", junit])
+                                     "--pin", "--expect-index-digest {digest}", "--junit", junit] + limits)
         print("ckpt-vectors run over the corpus with ckpt extract: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         XCTAssertEqual(r.status, 0, r.stdoutText + r.stderrText)
         let count = try manifest().numberOfTests
@@ -161,7 +164,8 @@ final class RunnerTests: XCTestCase {
         let filters = ["--filter", "v2-worked-example", "--filter", "v2-unknown-section", "--filter", "v2-zstd-framed-every-section",
                        "--filter", "v2-hard-links"]
         let good = try TestTools.spawn([tool, "run", "--vectors", vectors,
-                                        "--encoder", "\(ckpt) create --quiet --deterministic {dir} {archive}"] + filters)
+                                        "--encoder", "\(ckpt) create --quiet --deterministic {dir} {archive}"]
+                                       + filters + limits)
         XCTAssertEqual(good.status, 0, good.stdoutText + good.stderrText)
         XCTAssertTrue(good.stdoutText.contains("ok   v2-unknown-section [encoder] (valid): valid, unpacks to the same tree"),
                       good.stdoutText)
@@ -180,7 +184,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(try TestTools.spawn([tool, "run", "--vectors", "/nonexistent", "--decoder", "x {archive} {dir}"]).status, 2)
         // Without --pin the pinned cases are skipped, which fails nothing.
         let r = try TestTools.spawn([tool, "run", "--vectors", vectors, "--decoder", "\(ckpt) extract --quiet {archive} {dir}",
-                                     "--filter", "v2-*pin*"])
+                                     "--filter", "v2-*pin*"] + limits)
         XCTAssertEqual(r.status, 0, r.stdoutText)
         XCTAssertTrue(r.stdoutText.contains("2 vectors: 0 passed, 0 failed, 2 skipped"), r.stdoutText)
     }

@@ -97,7 +97,7 @@ extension V1ReadSession {
                 try deliverSynthesizedFile("deleted.files", V1JSON.goIndentedStringArray(whiteouts), entry: label,
                                            offset: outerHeader.headerOffset)
             }
-            let implied = impliedDirectories
+            let implied = impliedOverflow ? [] : impliedDirectories
             if !implied.isEmpty {
                 try deliverSynthesizedFile("implied.dirs", V1JSON.goIndentedStringArray(implied), entry: label,
                                            offset: outerHeader.headerOffset)
@@ -147,13 +147,12 @@ extension V1ReadSession {
         }
         var link: [UInt8]?
         if e.type == .hardLink {
-            // An earlier regular file of this nested tar: its unpacked path is the root and its name.
-            guard case let .name(target) = V1Path.normalise(e.linkBytes), V1Path.problem(target) == nil,
-                  tree.kind(root + [0x2F] + target) == .regular else {
-                throw CheckpointError("CKA-TAR-040", "hard link target '\(e.linkName)' is not an earlier regular file "
-                                      + "of the same tar", entry: entry, offset: at)
+            // An earlier regular file of this tar is a regular file of the tree below its root (each nested tar has a
+            // root of its own); the tree already numbers every name, so no second map of them is kept.
+            link = try Self.hardLinkTarget(e, entry: entry, offset: at) { name in
+                let path = root + [0x2F] + name
+                return tree.kind(path) == .regular ? path : nil
             }
-            link = root + [0x2F] + target
         }
         let isFile = e.type == .regular || e.type == .regularLegacy
         var reflink: ReflinkSource?

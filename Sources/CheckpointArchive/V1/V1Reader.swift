@@ -155,6 +155,11 @@ final class V1ReadSession {
     var volumeTars: Set<String> = []
     var unknownReported: Set<String> = []
     var entryCount = 0
+    /// Bytes of the directories the reader created for missing parents (`rootfs/implied.dirs` and the rest).
+    var createdParentBytes: Int64 = 0
+    /// Those directories passed the limit (CKA-TAR-043): the reader goes on for a validator, but no
+    /// `rootfs/implied.dirs` is made (it would be larger than a metadata file may be, and take several copies).
+    var impliedOverflow = false
 
     init(options: V1ReaderOptions, sink: UnpackedEntrySink, compression: CompressionFormat) {
         self.options = options
@@ -326,7 +331,7 @@ final class V1ReadSession {
                       reader: TarReader) throws {
         var link: [UInt8]?
         if h.type == .hardLink {
-            link = try Self.hardLinkTarget(h, files: outerFiles, entry: h.path, offset: h.headerOffset)
+            link = try Self.hardLinkTarget(h, entry: h.path, offset: h.headerOffset) { outerFiles[$0] }
         }
         let isFile = h.type == .regular || h.type == .regularLegacy
         try deliver(h, path: path, link: link, section: section, root: root,
@@ -403,6 +408,15 @@ final class V1ReadSession {
                                                      parentKind: inTree ? .implied : .synthesized, entry: entry,
                                                      offset: offset)
         for p in parents {
+            // Each missing parent is a path of its own: a deep name implies depth times length bytes of them. They
+            // are bounded like the JSON file that lists them (table 2.9, CKA-TAR-043).
+            createdParentBytes += Int64(p.count) + 8
+            if createdParentBytes > options.maxMetadataFileSize {
+                impliedOverflow = true
+                throw CheckpointError("CKA-TAR-043", "resource limit: the directories implied by the entries' names "
+                                      + "exceed \(options.maxMetadataFileSize) bytes of paths", entry: entry,
+                                      offset: offset)
+            }
             try sink.add(Self.synthesizedDirectory(p), section: section, data: empty, reflink: nil)
             if inTree {
                 impliedOrder.append(p)
@@ -460,9 +474,11 @@ final class V1ReadSession {
 
     /// The unpacked path of a hard link's target, which must be an earlier regular file of the same tar
     /// (CKA-TAR-040).
-    static func hardLinkTarget(_ h: TarHeader, files: [[UInt8]: [UInt8]], entry: String, offset: Int64) throws -> [UInt8] {
+    /// - Parameter resolve: the unpacked path of an earlier regular file of the tar by its normalised name, or nil.
+    static func hardLinkTarget(_ h: TarHeader, entry: String, offset: Int64,
+                               resolve: ([UInt8]) -> [UInt8]?) throws -> [UInt8] {
         guard case let .name(target) = V1Path.normalise(h.linkBytes), V1Path.problem(target) == nil,
-              let mapped = files[target] else {
+              let mapped = resolve(target) else {
             throw CheckpointError("CKA-TAR-040",
                                   "hard link target '\(h.linkName)' is not an earlier regular file of the same tar",
                                   entry: entry, offset: offset)

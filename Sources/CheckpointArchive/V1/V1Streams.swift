@@ -18,7 +18,7 @@ enum V1ErrorMapping {
         case .invalidPaxValue: return "CKA-TAR-024"
         case let .limitExceeded(limit, _, _):
             if limit == "pax header" { return "CKA-TAR-027" }
-            if limit.contains("name length") { return "CKA-TAR-043" }
+            if limit.contains("name length") || limit.contains("path depth") { return "CKA-TAR-043" }
             if limit.hasPrefix("sparse") { return "CKA-TAR-010" }
             return "CKA-SEC-014"
         case .garbageAfterZeroBlock: return "CKA-TAR-005"
@@ -51,7 +51,7 @@ enum V1ErrorMapping {
     static func outer(_ error: Error) -> Error {
         switch error {
         case let e as TarError:
-            return CheckpointError(requirement(e.kind), e.description, entry: e.entry, offset: e.offset)
+            return CheckpointError(requirement(e.kind), "tar: " + e.reason, entry: e.entry, offset: e.offset)
         case let e as CompressionError:
             return CheckpointError(requirement(e), "archive: \(e.description)", offset: nil)
         case let e as ByteStreamError:

@@ -61,9 +61,16 @@ public final class V2Decoder {
         self.expectedIndexDigest = expectedIndexDigest
     }
 
+    /// Decodes the whole stream into `sink`.
+    /// - Throws: `CheckpointError` naming the requirement; errors of the tar reader and the decompressor are
+    ///   translated as the v1 reader translates them (CKA-TAR-001 for truncation, CKA-CMP-010, CKA-SEC-020, ...).
     public func decode(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
         writtenDigests = reflinkDescriptor.map { WrittenFileDigests(archive: $0, budget: budget) }
         defer { writtenDigests = nil }
+        do { return try decodeStream(into: sink) } catch { throw V1ErrorMapping.outer(error) }
+    }
+
+    private func decodeStream(into sink: UnpackedEntrySink) throws -> V2DecodeResult {
         let computed = ComputedIndex(budget: budget)
         self.computed = computed
         implied = ImpliedDirectories(budget: budget)
