@@ -1,7 +1,8 @@
 import CheckpointArchive
 import FuzzSupport
 
-/// `ArchiveIndex.parse` (IndexJSONReader, the v2 decoder's reader of cka-index.json) on any bytes. Invariants: an
+/// `ArchiveIndex.parse` (the whole-index reader; the v2 decoder itself compares cka-index.json as it streams, which
+/// FuzzExtract and FuzzValidate reach) on any bytes. Invariants: an
 /// index that parses serialises to canonical bytes that parse back to the same index, and those bytes are a fixed
 /// point; errors name CKA-IDX-001.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -63,7 +63,7 @@ enum V1JSON {
     }
 
     /// The bytes of the JSON string literal whose opening quote is at `bytes[i]`, escapes decoded; leaves `i` after
-    /// the closing quote. Shared by the parser below and the v2 index reader (`IndexJSONReader`).
+    /// the closing quote. Used by the parser below.
     /// - Throws: `ParseError` at the offset reached for a control character, an invalid or lone-surrogate escape, or
     ///   a missing closing quote. The bytes are not checked to be UTF-8.
     static func stringBytes(_ bytes: [UInt8], at i: inout Int) throws -> [UInt8] {

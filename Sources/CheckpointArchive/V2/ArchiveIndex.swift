@@ -1,3 +1,5 @@
+import Foundation
+
 /// The content of `cka-index.json` (tables 5.5 to 5.8): digests and offsets of everything before it.
 public struct ArchiveIndex: Equatable, Sendable {
     /// A byte range of the tar stream with its SHA-256.
@@ -89,13 +91,35 @@ public struct ArchiveIndex: Equatable, Sendable {
         func fail(_ why: String) -> CheckpointError {
             CheckpointError("CKA-IDX-001", "cka-index.json: \(why)", entry: "cka-index.json")
         }
-        let reader = IndexJSONReader(bytes)
-        let m: IndexJSONReader.Members
-        do { m = try reader.read() } catch let e as IndexJSONReader.Failure { throw fail(e.why) }
-        guard m.format == "checkpoint-archive-index", m.version == 2 else { throw fail("format or version is wrong") }
-        guard let header = m.header, !m.headerMalformed else { throw fail("header is malformed") }
-        let sections = m.sections, files = m.files
-        guard let hex = m.indexOffset, hex.utf8.count == 16, let offset = UInt64(hex, radix: 16) else {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw fail("not a JSON object")
+        }
+        guard o["format"] as? String == "checkpoint-archive-index", o["version"] as? Int == 2 else {
+            throw fail("format or version is wrong")
+        }
+        func span(_ d: [String: Any]?) -> Span? {
+            guard let d, let s = d["start"] as? Int, let e = d["end"] as? Int, let h = d["sha256"] as? String else {
+                return nil
+            }
+            return Span(start: Int64(s), end: Int64(e), sha256: h)
+        }
+        guard let header = span(o["header"] as? [String: Any]) else { throw fail("header is malformed") }
+        var sections: [SectionRecord] = []
+        for s in o["sections"] as? [[String: Any]] ?? [] {
+            guard let kindName = s["kind"] as? String, let critical = s["critical"] as? Bool,
+                  let sp = span(s), let entries = s["entries"] as? Int else { throw fail("a section is malformed") }
+            let kind = SectionKind(rawValue: kindName) ?? .ext
+            sections.append(SectionRecord(section: Section(kind, name: s["name"] as? String, critical: critical),
+                                          span: sp, compressedStart: (s["compressedStart"] as? Int).map(Int64.init),
+                                          entries: entries))
+        }
+        var files: [FileRecord] = []
+        for f in o["files"] as? [[String: Any]] ?? [] {
+            guard let p = f["path"] as? String, let size = f["size"] as? Int, let off = f["offset"] as? Int,
+                  let h = f["sha256"] as? String else { throw fail("a file record is malformed") }
+            files.append(FileRecord(path: p, size: Int64(size), offset: Int64(off), sha256: h))
+        }
+        guard let hex = o["indexOffset"] as? String, hex.utf8.count == 16, let offset = UInt64(hex, radix: 16) else {
             throw fail("indexOffset is not 16 hex digits")
         }
         return ArchiveIndex(header: header, sections: sections, files: files, indexOffset: Int64(offset))
