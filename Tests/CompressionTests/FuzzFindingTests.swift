@@ -57,4 +57,80 @@ final class FuzzFindingTests: XCTestCase {
         right.replaceSubrange(5..<9, with: [100, 0, 0, 0])
         XCTAssertEqual(try decode(MemorySource(right)).get(), Array(repeating: 0x61, count: 100))
     }
+
+    /// What decoding gives, comparable across ways of feeding the input: the bytes, or the error's kind (zstd error
+    /// offsets depend on how the input arrived, finding 2).
+    private func outcome(_ source: ByteSource, inputBufferSize: Int = ZstdDecodingSource.defaultInputBufferSize)
+        -> String {
+        do {
+            let decoder = try ZstdDecodingSource(source, inputBufferSize: inputBufferSize)
+            return "ok \(try decoder.readAll())"
+        } catch {
+            guard let error = error as? CompressionError else { return "error \(error)" }
+            switch error {
+            case .corrupt: return "error corrupt"
+            case .truncated: return "error truncated"
+            case .trailingGarbage: return "error trailingGarbage"
+            default: return "error \(error)"
+            }
+        }
+    }
+
+    private static func hex(_ text: String) -> [UInt8] {
+        let digits = Array(text.filter { !$0.isWhitespace })
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+    }
+
+    /// Fuzz finding 4 (FuzzZstd round 3, crash-1906ca16): an empty frame with its checksum, then a frame whose only
+    /// block is a compressed block of size 0. libzstd 1.5.4 rejects that block in its one-shot path (the whole frame
+    /// in one input buffer, as a file read in chunks gives it) but its streaming path takes a block of size 0 of any
+    /// type for an empty block, so fed one byte at a time the same bytes decoded to nothing without an error. The
+    /// decoder now walks each frame's block headers itself and rejects a compressed block of size 0 either way.
+    func testEmptyCompressedBlockIsCorruptHoweverTheInputArrives() {
+        let input = Self.hex("28b52ffd24000100 0099e9d851 28b52ffd24000500 0099e9d851")
+        for (how, source) in [("whole", MemorySource(input) as ByteSource), ("one byte at a time", TrickleSource(input))] {
+            guard case let .failure(error) = decode(source) else {
+                XCTFail("\(how): a compressed block of size 0 decoded without an error")
+                continue
+            }
+            guard case .corrupt(.zstd, let offset, _)? = error as? CompressionError else {
+                XCTFail("\(how): expected corrupt zstd data, got \(error)")
+                continue
+            }
+            XCTAssertGreaterThanOrEqual(offset, 13, how)  // in the second frame (a lower bound, finding 2)
+        }
+    }
+
+    /// Finding 4's neighbours: valid and corrupt frames in several orders, with and without a recorded content size
+    /// (libzstd streams a frame without one even when it is whole), decode to the same bytes or the same kind of
+    /// error whether the input arrives whole, one byte at a time, or through a small read-ahead buffer.
+    func testFramesDecodeAlikeHoweverTheInputArrives() {
+        let empty = "28b52ffd24000100 0099e9d851"  // no blocks' worth of content, checksum of nothing
+        let emptyCompressed = "28b52ffd24000500 0099e9d851"  // finding 4: a compressed last block of size 0
+        let abc = "28b52ffd2003 190000 616263"  // one raw block "abc", content size 3, no checksum
+        let hello = "28b52ffd04686500003068656c6c6f200100a94b11874e200a"  // zstd -19 of "hello hello hello hello hello"
+        let emptyThenAbc = "28b52ffd2003 040000 190000 616263"  // a compressed block of size 0, then "abc"
+        let noSizeEmptyCompressed = "28b52ffd0400 050000 99e9d851"  // no content size: libzstd always streams it
+        let cases: [(String, [String], String)] = [
+            ("finding 4", [empty, emptyCompressed], "error corrupt"),
+            ("three frames, the third corrupt", [empty, abc, emptyCompressed], "error corrupt"),
+            ("corrupt first frame", [emptyCompressed, empty], "error corrupt"),
+            ("corrupt frame alone", [emptyCompressed], "error corrupt"),
+            ("empty compressed block before a raw one", [abc, emptyThenAbc], "error corrupt"),
+            ("no content size", [noSizeEmptyCompressed], "error corrupt"),
+            ("no content size, after valid frames", [hello, abc, noSizeEmptyCompressed], "error corrupt"),
+            ("valid frames", [empty, abc, empty], "ok \(Array("abc".utf8))"),
+            ("three valid frames", [hello, abc, hello],
+             "ok \(Array("hello hello hello hello helloabchello hello hello hello hello".utf8))"),
+        ]
+        for (name, frames, expected) in cases {
+            let input = Self.hex(frames.joined())
+            XCTAssertEqual(outcome(MemorySource(input)), expected, "\(name), whole")
+            XCTAssertEqual(outcome(TrickleSource(input)), expected, "\(name), one byte at a time")
+            for size in [1, 2, 3, 5, 7, 12, 13] {
+                XCTAssertEqual(outcome(MemorySource(input), inputBufferSize: size), expected,
+                               "\(name), read-ahead of \(size)")
+            }
+        }
+    }
 }
