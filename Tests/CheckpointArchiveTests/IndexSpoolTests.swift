@@ -148,4 +148,19 @@ final class IndexSpoolTests: XCTestCase {
                       && Array(sink.bytes[512..<(512 + expected.count)]) == expected, "streamed content differs")
         XCTAssertEqual(try ArchiveIndex.parse(expected), index)
     }
+
+    /// Fuzz finding 5 (FuzzIndex): an indexOffset above Int64.max trapped in the conversion instead of being refused.
+    func testIndexOffsetPastInt64IsRefused() throws {
+        let span = ArchiveIndex.Span(start: 0, end: 512, sha256: String(repeating: "a", count: 64))
+        let index = ArchiveIndex(header: span, sections: [], files: [], indexOffset: 0x6c00)
+        let text = String(decoding: index.canonicalBytes, as: UTF8.self)
+        for hex in ["8000000000006c00", "ffffffffffffffff"] {
+            let bad = text.replacingOccurrences(of: "0000000000006c00", with: hex)
+            XCTAssertNotEqual(bad, text)
+            XCTAssertThrowsError(try ArchiveIndex.parse(Array(bad.utf8)), hex) { error in
+                XCTAssertEqual((error as? CheckpointError)?.requirement, "CKA-IDX-001", "\(error)")
+            }
+        }
+        XCTAssertEqual(try ArchiveIndex.parse(index.canonicalBytes).indexOffset, 0x6c00)
+    }
 }

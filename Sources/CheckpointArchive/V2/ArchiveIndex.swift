@@ -122,6 +122,8 @@ public struct ArchiveIndex: Equatable, Sendable {
         guard let hex = o["indexOffset"] as? String, hex.utf8.count == 16, let offset = UInt64(hex, radix: 16) else {
             throw fail("indexOffset is not 16 hex digits")
         }
-        return ArchiveIndex(header: header, sections: sections, files: files, indexOffset: Int64(offset))
+        // An offset past Int64.max cannot be in any stream (fuzz finding 5: the conversion trapped).
+        guard let indexOffset = Int64(exactly: offset) else { throw fail("indexOffset is out of range") }
+        return ArchiveIndex(header: header, sections: sections, files: files, indexOffset: indexOffset)
     }
 }
