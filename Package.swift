@@ -75,7 +75,7 @@ let package = Package(
         ]),
 
         // Shared helpers of the test targets: running real tools, temporary directories, product paths.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CSysShims"], path: "Tests/TestSupport"),
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "TestSupport"]),
         .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt", "TestSupport"],
                     exclude: ["Fixtures"]),

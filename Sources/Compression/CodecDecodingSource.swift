@@ -23,11 +23,11 @@ public final class CodecDecodingSource: DecompressingSource, BufferedDecoding {
     public var onMemberStart: ((_ compressedOffset: Int64, _ decompressedOffset: Int64) -> Void)?
 
     private let codec: StreamCodec
-    private let input: CompressedInput
+    let input: CompressedInput
     var output: DecodedBuffer
-    private var limiter: OutputLimiter
-    private var pendingError: Error?
-    private var finished = false
+    var limiter: OutputLimiter
+    var pendingError: Error?
+    private(set) var finished = false
     private var atStreamStart = true
     private var filled = 0
 
@@ -62,28 +62,15 @@ public final class CodecDecodingSource: DecompressingSource, BufferedDecoding {
 
     public func skip(_ count: Int64) throws -> Int64 { try skipBuffered(count) }
 
-    func fill() throws {
-        if let error = pendingError { throw error }
-        if finished { return }
-        output.reset()
-        let capacity = limiter.allowance(capacity: output.capacity)
+    var producedInFill: Int { filled }
+
+    func decode(capacity: Int) throws {
         filled = 0
         do {
             try decodeLoop(capacity: capacity)
         } catch let failure as CodecFailure {
-            pendingError = compressionError(failure)
-        } catch {
-            pendingError = error
+            throw compressionError(failure)
         }
-        output.end = filled
-        do {
-            try limiter.record(filled, compressedConsumed: input.consumed, compressedOffset: input.offset)
-        } catch {
-            output.reset()
-            pendingError = error
-            throw error
-        }
-        if output.isEmpty, let error = pendingError { throw error }
     }
 
     private func decodeLoop(capacity: Int) throws {

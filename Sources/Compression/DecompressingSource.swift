@@ -63,16 +63,51 @@ struct DecodedBuffer {
 /// The empty buffer returned at end of stream.
 var endOfStream: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
-/// What the gzip and zstd decoders share: an output buffer refilled by `fill()`, handed out by `read` and
-/// dropped by `skip` (skipping still decodes).
+/// What the decoders (gzip, zstd, bzip2 and xz) share: an output buffer refilled by `fill()`, handed out by
+/// `read` and dropped by `skip` (skipping still decodes), under the output limits. Each decoder supplies only
+/// its library's step, `decode(capacity:)`.
 protocol BufferedDecoding: AnyObject {
     var output: DecodedBuffer { get set }
     var position: Int64 { get set }
-    /// Decodes into the (empty) output buffer; leaves it empty at the end of the stream.
-    func fill() throws
+    /// The output budget: checked after every fill.
+    var limiter: OutputLimiter { get set }
+    /// The compressed bytes, for the offsets the limiter reports.
+    var input: CompressedInput { get }
+    /// A failure met after some output was produced: thrown once that output has been handed out.
+    var pendingError: Error? { get set }
+    /// Whether the stream has ended: `fill()` then produces nothing.
+    var finished: Bool { get }
+    /// Decodes into `output.base` until `capacity` bytes are produced, the stream ends (setting `finished`) or
+    /// it fails; `producedInFill` says how far it got either way.
+    func decode(capacity: Int) throws
+    /// Bytes produced by the current `decode(capacity:)`.
+    var producedInFill: Int { get }
 }
 
 extension BufferedDecoding {
+    /// Decodes into the (empty) output buffer until it is full, the stream ends, or an error occurs; leaves it
+    /// empty at the end of the stream. Bytes decoded before an error are handed out first.
+    func fill() throws {
+        if let error = pendingError { throw error }
+        if finished { return }
+        output.reset()
+        do {
+            try decode(capacity: limiter.allowance(capacity: output.capacity))
+        } catch {
+            pendingError = error
+        }
+        let produced = producedInFill
+        output.end = produced
+        do {
+            try limiter.record(produced, compressedConsumed: input.consumed, compressedOffset: input.offset)
+        } catch {
+            output.reset()
+            pendingError = error
+            throw error
+        }
+        if output.isEmpty, let error = pendingError { throw error }
+    }
+
     func readBuffered(upTo maxCount: Int) throws -> UnsafeRawBufferPointer {
         guard maxCount > 0 else { return endOfStream }
         if output.isEmpty {

@@ -26,12 +26,12 @@ public final class GzipDecodingSource: DecompressingSource, BufferedDecoding {
     public private(set) var memberCount = 0
     public var onMemberStart: ((_ compressedOffset: Int64, _ decompressedOffset: Int64) -> Void)?
 
-    private let input: CompressedInput
+    let input: CompressedInput
     var output: DecodedBuffer
     private let stream: UnsafeMutablePointer<z_stream>
-    private var limiter: OutputLimiter
-    private var pendingError: Error?
-    private var finished = false
+    var limiter: OutputLimiter
+    var pendingError: Error?
+    private(set) var finished = false
     /// True between members (and before the first): the next bytes must be a gzip magic number or EOF.
     private var atMemberStart = true
     /// The output space offered to zlib by the current `fill()`.
@@ -76,30 +76,13 @@ public final class GzipDecodingSource: DecompressingSource, BufferedDecoding {
 
     public func skip(_ count: Int64) throws -> Int64 { try skipBuffered(count) }
 
-    /// Decodes into the (empty) output buffer until it is full, the stream ends, or an error occurs.
-    func fill() throws {
-        if let error = pendingError { throw error }
-        if finished { return }
-        output.reset()
-        let capacity = limiter.allowance(capacity: output.capacity)
+    var producedInFill: Int { fillCapacity - Int(stream.pointee.avail_out) }
+
+    func decode(capacity: Int) throws {
         fillCapacity = capacity
         stream.pointee.next_out = output.base.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_out = uInt(capacity)
-        do {
-            try decodeLoop()
-        } catch {
-            pendingError = error
-        }
-        let produced = capacity - Int(stream.pointee.avail_out)
-        output.end = produced
-        do {
-            try limiter.record(produced, compressedConsumed: input.consumed, compressedOffset: input.offset)
-        } catch {
-            output.reset()
-            pendingError = error
-            throw error
-        }
-        if output.isEmpty, let error = pendingError { throw error }
+        try decodeLoop()
     }
 
     private func decodeLoop() throws {

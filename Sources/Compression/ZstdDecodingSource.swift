@@ -35,12 +35,12 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
     public private(set) var skippableFrameCount = 0
     public var onMemberStart: ((_ compressedOffset: Int64, _ decompressedOffset: Int64) -> Void)?
 
-    private let input: CompressedInput
+    let input: CompressedInput
     var output: DecodedBuffer
     private let context: OpaquePointer
-    private var limiter: OutputLimiter
-    private var pendingError: Error?
-    private var finished = false
+    var limiter: OutputLimiter
+    var pendingError: Error?
+    private(set) var finished = false
     /// True between frames (and before the first): the next bytes must start a frame or be EOF.
     private var atFrameStart = true
     private var currentFrame = ZstdFrameHeader(kind: .frame, windowSize: 0, contentSize: nil)
@@ -86,27 +86,11 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
 
     public func skip(_ count: Int64) throws -> Int64 { try skipBuffered(count) }
 
-    /// Decodes into the (empty) output buffer until it is full, the stream ends, or an error occurs.
-    func fill() throws {
-        if let error = pendingError { throw error }
-        if finished { return }
-        output.reset()
-        outBuffer = ZSTD_outBuffer(dst: output.base, size: limiter.allowance(capacity: output.capacity), pos: 0)
-        do {
-            try decodeLoop()
-        } catch {
-            pendingError = error
-        }
-        let produced = outBuffer.pos
-        output.end = produced
-        do {
-            try limiter.record(produced, compressedConsumed: input.consumed, compressedOffset: input.offset)
-        } catch {
-            output.reset()
-            pendingError = error
-            throw error
-        }
-        if output.isEmpty, let error = pendingError { throw error }
+    var producedInFill: Int { outBuffer.pos }
+
+    func decode(capacity: Int) throws {
+        outBuffer = ZSTD_outBuffer(dst: output.base, size: capacity, pos: 0)
+        try decodeLoop()
     }
 
     private func decodeLoop() throws {

@@ -51,7 +51,7 @@ final class CLIInspectTests: XCTestCase {
     func testV2ReportMatchesWhatCreateWroteAndTheArchiveHolds() throws {
         let work = try TestTools.temporaryDirectory(self)
         let source = work.appendingPathComponent("src")
-        try CheckpointFixtures.makeRich(source)
+        try CheckpointTrees.makeRich(source)
         let variants: [(args: [String], compression: String, framed: Bool, alignment: Int)] = [
             (["--compress", "none", "--align", "4096"], "none", false, 4096),
             (["--compress", "zstd", "--framed", "--profile", "cri-o"], "zstd", true, 0),

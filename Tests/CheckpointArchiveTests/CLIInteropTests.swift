@@ -89,7 +89,7 @@ print(json.dumps({"names": names, "data": sorted(refused)}))
     func testEveryV2VariantIsReadAndExtractedByTheReferenceTools() throws {
         let work = try TestTools.temporaryDirectory(self)
         let source = work.appendingPathComponent("src")
-        try CheckpointFixtures.makeRich(source)
+        try CheckpointTrees.makeRich(source)
         let want = try CLI.unpacked(source)
         let hasXattr = xattr(source.appendingPathComponent("rootfs/tree/etc/app.conf").path, "user.checkpoint") != nil
         if hasXattr { XCTAssertNotNil(want.entries["rootfs/tree/etc/app.conf"]?["xattrs"], "xattrs are compared") }

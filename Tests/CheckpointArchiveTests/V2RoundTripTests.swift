@@ -34,8 +34,8 @@ final class V2RoundTripTests: XCTestCase {
     func testRoundTripEveryCombination() throws {
         let dir = try TestTools.temporaryDirectory(self)
         let source = dir.appendingPathComponent("src")
-        try CheckpointFixtures.makeRich(source)
-        let expected = try CheckpointFixtures.manifest(source)
+        try CheckpointTrees.makeRich(source)
+        let expected = try CheckpointTrees.manifest(source)
         XCTAssertGreaterThan(expected.count, 20)
         for combo in Self.combinations {
             for deterministic in [false, true] {
@@ -48,7 +48,7 @@ final class V2RoundTripTests: XCTestCase {
                 let out = dir.appendingPathComponent("x-\(combo)-\(deterministic)")
                 let extract = try TestTools.run([ckpt, "extract", "--quiet", archive.path, out.path])
                 XCTAssertEqual(extract.status, 0, "\(combo): \(extract.stderrText)")
-                var got = try CheckpointFixtures.manifest(out)
+                var got = try CheckpointTrees.manifest(out)
                 var want = expected
                 if deterministic {
                     // Deterministic mode zeroes ids outside the file-system sections; the fixture is root-owned.
@@ -64,7 +64,7 @@ final class V2RoundTripTests: XCTestCase {
         for tool in ["tar", "bsdtar", "python3", "gzip", "zstd"] { try TestTools.require(tool) }
         let dir = try TestTools.temporaryDirectory(self)
         let source = dir.appendingPathComponent("src")
-        try CheckpointFixtures.makeRich(source)
+        try CheckpointTrees.makeRich(source)
         for combo in Self.combinations {
             let archive = dir.appendingPathComponent("a-\(combo).tar")
             XCTAssertEqual(try TestTools.run([ckpt, "create", "--quiet"] + combo.args + [source.path, archive.path]).status, 0)
@@ -95,7 +95,7 @@ final class V2RoundTripTests: XCTestCase {
     func testTamperedDataIsRefusedAndNothingIsLeft() throws {
         let dir = try TestTools.temporaryDirectory(self)
         let source = dir.appendingPathComponent("src")
-        try CheckpointFixtures.makeRich(source)
+        try CheckpointTrees.makeRich(source)
         let archive = dir.appendingPathComponent("a.tar")
         XCTAssertEqual(try TestTools.run([ckpt, "create", "--quiet", source.path, archive.path]).status, 0)
         var bytes = [UInt8](try Data(contentsOf: archive))

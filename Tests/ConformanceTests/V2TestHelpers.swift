@@ -51,42 +51,8 @@ enum V2Check {
 
 /// An unpacked checkpoint directory with every section kind, for `V2Encoder`.
 enum V2Fixture {
-    static func make(_ root: URL) throws {
-        let fm = FileManager.default
-        let tree = FixtureTree(root)
-        var rng = SystemRandomNumberGenerator()
-        let random = (0..<120_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        try tree.text("metadata/config.dump", #"{"id":"abc","name":"rich","runtime":"crun"}"#)
-        try tree.text("metadata/spec.dump", #"{"ociVersion":"1.1.0","annotations":{"io.container.manager":"libpod"}}"#)
-        try tree.text("metadata/network.status", "{}")
-        try tree.file("checkpoint/inventory.img", [0x16, 0x31, 0x31, 0x58] + Array(repeating: 1, count: 40))
-        try tree.file("checkpoint/pages-1.img", Array(random[0..<70_000]))
-        try tree.text("rootfs/deleted.files", "[\n  \"/etc/motd\",\n  \"/var/cache\"\n]")
-        try tree.text("rootfs/implied.dirs", "[\n  \"/usr\",\n  \"/usr/lib\"\n]")
-        try tree.dir("rootfs/tree/usr/lib")
-        try tree.dir("rootfs/tree/etc")
-        try tree.text("rootfs/tree/etc/app.conf", "x=1\n", 0o644)
-        try tree.file("rootfs/tree/usr/lib/big.bin", Array(random[0..<50_000]), 0o755)
-        try tree.text("rootfs/tree/usr/lib/äöü-日本語.txt", "utf8\n", 0o644)
-        try tree.text("rootfs/tree/usr/lib/" + String(repeating: "long", count: 40), "long\n", 0o644)
-        try fm.createSymbolicLink(atPath: root.appendingPathComponent("rootfs/tree/etc/localtime").path,
-                                  withDestinationPath: "/usr/share/zoneinfo/UTC")
-        try fm.linkItem(at: root.appendingPathComponent("rootfs/tree/etc/app.conf"),
-                        to: root.appendingPathComponent("rootfs/tree/etc/app.conf.hard"))
-        XCTAssertEqual(mkfifo(root.appendingPathComponent("rootfs/tree/etc/fifo").path, 0o644), 0)
-        try tree.text("rootfs/tree/etc/setuid-tool", "#!/bin/sh\n", 0o4755)
-        try tree.dir("devshm", 0o1777)
-        try tree.file("devshm/segment", Array(random[0..<5000]), 0o644)
-        try tree.dir("volumes/data")
-        try tree.text("volumes/data/db.sqlite", "sqlite", 0o644)
-        try tree.dir("volumes/logs-vol/sub")
-        try tree.text("volumes/logs-vol/sub/x.log", "log\n", 0o644)
-        try tree.text("logs/ctr.log", "hello\n")
-        try tree.text("artifacts/note.txt", "artifact\n", 0o644)
-        try fm.createSymbolicLink(atPath: root.appendingPathComponent("artifacts/note-link").path,
-                                  withDestinationPath: "note.txt")
-        try tree.text("ext/vendor.example/data.json", "{}", 0o644)
-    }
+    /// The shared rich tree (TestSupport's `CheckpointTrees`).
+    static func make(_ root: URL) throws { try CheckpointTrees.makeRich(root) }
 
     /// `V2Encoder` output (what `ckpt create` writes) for a directory.
     static func encode(_ dir: URL, compression: CompressionFormat = .none, framed: Bool = false, alignment: Int = 0,

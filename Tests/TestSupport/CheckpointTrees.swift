@@ -1,12 +1,16 @@
 import CSysShims
 import Foundation
-import TestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Unpacked checkpoint directories for tests, built on disk.
-enum CheckpointFixtures {
-    /// A directory with every section kind and every entry type the rootfs allows.
-    static func makeRich(_ root: URL, devices: Bool = getuid() == 0) throws {
+/// Unpacked checkpoint directories for tests, built on disk: the input of `V2Encoder`, `ckpt create` and the
+/// round trips of the validator, extractor and converter.
+public enum CheckpointTrees {
+    /// A directory with every section kind and every entry type the rootfs allows (devices only as root), an
+    /// extended attribute where the file system takes one, and a symbolic link among the artifacts.
+    public static func makeRich(_ root: URL, devices: Bool = getuid() == 0) throws {
         let fm = FileManager.default
         let tree = FixtureTree(root)
         var rng = SystemRandomNumberGenerator()
@@ -42,6 +46,8 @@ enum CheckpointFixtures {
         try tree.text("volumes/logs-vol/sub/x.log", "log\n", 0o644)
         try tree.text("logs/ctr.log", "hello\n")
         try tree.text("artifacts/note.txt", "artifact\n", 0o644)
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("artifacts/note-link").path,
+                                  withDestinationPath: "note.txt")
         try tree.text("ext/vendor.example/data.json", "{}", 0o644)
     }
 
@@ -52,7 +58,7 @@ enum CheckpointFixtures {
 
     /// The tree manifest (Tests/TarFormatTests/Fixtures/treemanifest.py --owner) of a directory, without the
     /// files `ckpt` regenerates (`cka-header.json`, `cka-index.json`).
-    static func manifest(_ dir: URL) throws -> [[String: AnyHashable]] {
+    public static func manifest(_ dir: URL) throws -> [[String: AnyHashable]] {
         let script = TestTools.repositoryRoot.appendingPathComponent("Tests/TarFormatTests/Fixtures/treemanifest.py")
         let r = try TestTools.run(["python3", script.path, "--owner", dir.path])
         XCTAssertEqual(r.status, 0, r.stderrText)
