@@ -103,35 +103,13 @@ public struct V2JSONCursor {
     /// is skipped). Returns false, having skipped the value, when the next value is not an object.
     @discardableResult
     public mutating func object(_ member: (inout V2JSONCursor, String) throws -> Void) throws -> Bool {
-        guard try peek() == .object else {
-            try skipValue()
-            return false
-        }
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
-        at += 1
-        try whitespace()
-        if try b(at) == 0x7D {
-            at += 1
-            return true
-        }
-        while true {
-            guard try peek() == .string else { throw fail("expected a member name") }
-            let key = try string()
-            try expect(0x3A, "':'")
-            let before = at
-            try member(&self, key)
-            if at == before { try skipValue() }
-            try whitespace()
-            switch try b(at) {
-            case 0x2C?: at += 1
-            case 0x7D?:
-                at += 1
-                return true
-            case nil: throw fail("unterminated object")
-            default: throw fail("expected ',' or '}'")
-            }
+        try container(.object, closing: 0x7D, what: "object") { c in
+            guard try c.peek() == .string else { throw c.fail("expected a member name") }
+            let key = try c.string()
+            try c.expect(0x3A, "':'")
+            let before = c.at
+            try member(&c, key)
+            if c.at == before { try c.skipValue() }
         }
     }
 
@@ -139,7 +117,20 @@ public struct V2JSONCursor {
     /// skipped). Returns false, having skipped the value, when the next value is not an array.
     @discardableResult
     public mutating func array(_ element: (inout V2JSONCursor, Int) throws -> Void) throws -> Bool {
-        guard try peek() == .array else {
+        var n = 0
+        return try container(.array, closing: 0x5D, what: "array") { c in
+            let before = c.at
+            try element(&c, n)
+            if c.at == before { try c.skipValue() }
+            n += 1
+        }
+    }
+
+    /// What `object` and `array` share: the type check, the depth guard, the empty container and the
+    /// separators; `item` reads one member or element.
+    private mutating func container(_ kind: V2JSONKind, closing: UInt8, what: String,
+                                    _ item: (inout V2JSONCursor) throws -> Void) throws -> Bool {
+        guard try peek() == kind else {
             try skipValue()
             return false
         }
@@ -148,24 +139,21 @@ public struct V2JSONCursor {
         guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         at += 1
         try whitespace()
-        if try b(at) == 0x5D {
+        if try b(at) == closing {
             at += 1
             return true
         }
-        var n = 0
         while true {
-            let before = at
-            try element(&self, n)
-            if at == before { try skipValue() }
-            n += 1
+            try item(&self)
             try whitespace()
-            switch try b(at) {
-            case 0x2C?: at += 1
-            case 0x5D?:
+            let next = try b(at)
+            if next == 0x2C {
+                at += 1
+            } else if next == closing {
                 at += 1
                 return true
-            case nil: throw fail("unterminated array")
-            default: throw fail("expected ',' or ']'")
+            } else {
+                throw fail(next == nil ? "unterminated \(what)" : "expected ',' or '\(Character(UnicodeScalar(closing)))'")
             }
         }
     }
@@ -341,22 +329,6 @@ public struct V2JSONCursor {
         return raw
     }
 
-    private mutating func hex4() throws -> (value: UInt32, lowercase: Bool) {
-        var v: UInt32 = 0
-        var lower = true
-        for _ in 0..<4 {
-            guard let c = try b(at) else { throw fail("short \\u escape") }
-            switch c {
-            case 0x30...0x39: v = v << 4 | UInt32(c - 0x30)
-            case 0x61...0x66: v = v << 4 | UInt32(c - 0x61 + 10)
-            case 0x41...0x46: v = v << 4 | UInt32(c - 0x41 + 10); lower = false
-            default: throw fail("bad hex digit in a \\u escape")
-            }
-            at += 1
-        }
-        return (v, lower)
-    }
-
     /// Reads a string; escapes other than CKA-V2-054's canonical ones are noted.
     public mutating func string() throws -> String {
         at += 1  // the opening quote
@@ -384,37 +356,13 @@ public struct V2JSONCursor {
                 continue
             }
             let escapeAt = at
-            at += 1
-            guard let e = try b(at) else { throw fail("unterminated escape") }
-            at += 1
-            switch e {
-            case 0x22: out.append(0x22)
-            case 0x5C: out.append(0x5C)
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x6E: out.append(0x0A)
-            case 0x72: out.append(0x0D)
-            case 0x74: out.append(0x09)
-            case 0x2F:
-                out.append(0x2F)
-                noteEscape(at: escapeAt, "\\/")
-            case 0x75:
-                var (v, lower) = try hex4()
-                var canonical = v < 0x20 && ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v) && lower
-                if (0xD800...0xDBFF).contains(v) {
-                    guard try input.matches([0x5C, 0x75], at: at) else { throw fail("lone surrogate in a \\u escape") }
-                    at += 2
-                    let (low, _) = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid surrogate pair") }
-                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-                    canonical = false
-                } else if (0xDC00...0xDFFF).contains(v) {
-                    throw fail("lone surrogate in a \\u escape")
-                }
-                if !canonical { noteEscape(at: escapeAt, String(decoding: input.bytes(escapeAt..<at), as: UTF8.self)) }
-                out.append(contentsOf: Array(String(UnicodeScalar(v) ?? "\u{FFFD}").utf8))
-            default: throw fail("invalid escape")
+            let canonical: Bool
+            do {
+                canonical = try JSONEscape.decode(at: &at, into: &out) { [input] in try input.byte($0) }
+            } catch let failure as JSONEscape.Failure {
+                throw V2JSONFailure(reason: failure.reason, at: failure.offset)
             }
+            if !canonical { noteEscape(at: escapeAt, String(decoding: input.bytes(escapeAt..<at), as: UTF8.self)) }
             if out.count > input.maxToken { throw fail("a string longer than \(input.maxToken) bytes") }
         }
         guard let s = String(validating: out, as: UTF8.self) else { throw fail("a string that is not valid UTF-8") }

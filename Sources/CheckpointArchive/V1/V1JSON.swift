@@ -67,65 +67,24 @@ enum V1JSON {
     /// - Throws: `ParseError` at the offset reached for a control character, an invalid or lone-surrogate escape, or
     ///   a missing closing quote. The bytes are not checked to be UTF-8.
     static func stringBytes(_ bytes: [UInt8], at i: inout Int) throws -> [UInt8] {
-        func fail(_ reason: String) -> ParseError { ParseError(reason: reason, offset: i) }
-        func hex4() throws -> UInt32 {
-            guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let c = bytes[i]
-                let d: UInt32
-                switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: throw fail("invalid \\u escape")
-                }
-                v = v << 4 | d
-                i += 1
-            }
-            return v
-        }
         i += 1 // opening quote
         var out: [UInt8] = []
         var plainStart = i
         while true {
-            guard i < bytes.count else { throw fail("unterminated string") }
+            guard i < bytes.count else { throw ParseError(reason: "unterminated string", offset: i) }
             let c = bytes[i]
             if c == 0x22 {
                 out.append(contentsOf: bytes[plainStart..<i])
                 i += 1
                 return out
             }
-            if c < 0x20 { throw fail("control character in a string") }
+            if c < 0x20 { throw ParseError(reason: "control character in a string", offset: i) }
             if c != 0x5C { i += 1; continue }
             out.append(contentsOf: bytes[plainStart..<i])
-            i += 1
-            guard i < bytes.count else { throw fail("unterminated escape") }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case 0x22, 0x5C, 0x2F: out.append(e)
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x6E: out.append(0x0A)
-            case 0x72: out.append(0x0D)
-            case 0x74: out.append(0x09)
-            case 0x75:
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 2 <= bytes.count, bytes[i] == 0x5C, bytes[i + 1] == 0x75 else {
-                        throw fail("lone surrogate escape (not valid UTF-8)")
-                    }
-                    i += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate escape (not valid UTF-8)") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("lone surrogate escape (not valid UTF-8)")
-                }
-                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
-            default:
-                throw fail("invalid escape")
+            do {
+                _ = try JSONEscape.decode(at: &i, into: &out) { $0 < bytes.count ? bytes[$0] : nil }
+            } catch let failure as JSONEscape.Failure {
+                throw ParseError(reason: failure.reason, offset: failure.offset)
             }
             plainStart = i
         }
