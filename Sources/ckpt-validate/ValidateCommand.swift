@@ -24,7 +24,7 @@ struct CkptValidate: ParsableCommand {
     @Flag(help: "Treat acceptable (warnings only) as a failure.")
     var strict = false
 
-    @Flag(help: "Do not verify v2 digests (structure is still checked; seeks over data when it can).")
+    @Flag(help: "Do not verify v2 digests (structure is still checked; seeks over data when it can). No digest is computed: the index digest is reported only with --expect-index-digest.")
     var noDigests = false
 
     @Option(help: "Require the v2 index digest to be this sha256:<hex> value (CKA-IDX-010).")

@@ -9,7 +9,8 @@ public struct ValidatorOptions: Sendable {
     }
 
     public var profile: ProfileChoice = .auto
-    /// Verify every v2 digest while streaming (`--no-digests` turns it off; structure is still checked).
+    /// Verify every v2 digest while streaming (`--no-digests` turns it off; structure is still checked). Off, no
+    /// digest is computed at all: the index digest only when `expectedIndexDigest` asks for it.
     public var verifyDigests = true
     /// `sha256:<hex>` the index digest must equal (CKA-IDX-010).
     public var expectedIndexDigest: String?

@@ -263,7 +263,9 @@ final class V2Run {
         V2SectionRules.modeBitsAndXattrs(h, records: records, fileSystem: false, report: report)
         guard h.type.isRegularFile else { return }
         var check = V2IndexCheck(run: self, entry: h)
-        let consumed = try consumeFile(h, hash: true) { input in try check.walk(input) }
+        // The index digest is computed when digests are verified or one is expected; `--no-digests` computes none.
+        let wanted = verify || options.expectedIndexDigest != nil
+        let consumed = try consumeFile(h, hash: wanted) { input in try check.walk(input) }
         lastCompressedStart = check.lastCompressedStart
         guard let streamed = consumed.sha256 else { return }
         let digest = "sha256:" + streamed
