@@ -25,8 +25,7 @@ mkdir -p "$work"
 [[ ${KEEP:-0} == 1 ]] || trap 'rm -rf "$work"' EXIT
 
 echo "bounds: building release products" >&2
-(cd "$repo" && nice -n 19 swift build -c release --product ckpt >/dev/null && nice -n 19 swift build -c release --product ckpt-validate >/dev/null)
-bin=$(cd "$repo" && swift build -c release --show-bin-path)
+bin=$(nice -n 19 bash "$repo/Benchmarks/release-build.sh" ckpt ckpt-validate)
 ckpt=$bin/ckpt validate=$bin/ckpt-validate
 gen() { python3 "$here/bounds-gen.py" "$work" "$@"; }
 

@@ -14,8 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(pwd)/Benchmarks/work/ce
 rm -rf "$work" && mkdir -p "$work"
-swift build -c release --product ckpt >/dev/null
-ckpt=$(swift build -c release --show-bin-path)/ckpt
+ckpt=$(bash Benchmarks/release-build.sh ckpt)/ckpt
 src=$work/src
 python3 Benchmarks/gen-checkpoint.py "$src"
 du -sh "$src" | sed 's/^/workload: /'

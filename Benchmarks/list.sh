@@ -9,8 +9,7 @@ cd "$(dirname "$0")/.."
 size=${1:-2048}
 work=Benchmarks/work
 mkdir -p "$work"
-swift build -c release --product ckpt >/dev/null
-ckpt=$(swift build -c release --show-bin-path)/ckpt
+ckpt=$(bash Benchmarks/release-build.sh ckpt)/ckpt
 tarfile=$work/bench-$size.tar
 if [ ! -f "$tarfile" ]; then
   echo "generating a $size MiB archive..." >&2

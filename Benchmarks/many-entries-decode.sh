@@ -17,8 +17,7 @@ cd "$(dirname "$0")/.."
 work=${WORK:-$(pwd)/Benchmarks/work/many}
 rm -rf "$work" && mkdir -p "$work"
 if [ -z "${CKPT:-}" ]; then
-  swift build -c release --product ckpt >/dev/null
-  CKPT=$(swift build -c release --show-bin-path)/ckpt
+  CKPT=$(bash Benchmarks/release-build.sh ckpt)/ckpt
 fi
 # On a tmpfs (no recently-deleted scan, but memory) files are removed as soon as they have served.
 tmpfs=false; [ "$(stat -f -c %T "$work")" = tmpfs ] && tmpfs=true

@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(pwd)/Benchmarks/work/many
 mkdir -p "$work"
-swift build -c release --product ckpt-validate >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bin=$(bash Benchmarks/release-build.sh ckpt ckpt-validate)
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
 fail=0

@@ -15,13 +15,9 @@ cd "$(dirname "$0")/.."
 work=$(pwd)/Benchmarks/work/val
 mkdir -p "$work"
 runs=${RUNS:-5}
-swift build -c release --product ckpt --product ckpt-validate >/dev/null 2>&1 || {
-  swift build -c release --product ckpt >/dev/null; swift build -c release --product ckpt-validate >/dev/null; }
-bin=$(swift build -c release --show-bin-path)
+bin=$(bash Benchmarks/release-build.sh ckpt ckpt-validate)
 # The shipped configuration (README, "Release binaries").
-shipped=(-c release --static-swift-stdlib --scratch-path .build-static)
-swift build "${shipped[@]}" --product ckpt-validate >/dev/null
-static=$(swift build "${shipped[@]}" --show-bin-path 2>/dev/null)/ckpt-validate
+static=$(bash Benchmarks/release-build.sh --static ckpt-validate)/ckpt-validate
 if [ ! -f "$work/v2.tar" ]; then
   python3 Benchmarks/gen-checkpoint.py "$work/src" --big 18 --big-mib 100 --small 3000 --checkpoint-mib 200
   "$bin/ckpt" create --quiet "$work/src" "$work/v2.tar"
