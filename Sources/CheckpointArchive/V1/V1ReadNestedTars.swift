@@ -97,9 +97,8 @@ extension V1ReadSession {
                 try deliverSynthesizedFile("deleted.files", V1JSON.goIndentedStringArray(whiteouts), entry: label,
                                            offset: outerHeader.headerOffset)
             }
-            let implied = impliedOverflow ? [] : impliedDirectories
-            if !implied.isEmpty {
-                try deliverSynthesizedFile("implied.dirs", V1JSON.goIndentedStringArray(implied), entry: label,
+            if !impliedOverflow, let file = implied.jsonFile(keep: stillImplied) {
+                try deliverSynthesizedFile("implied.dirs", size: file.size, file.source, entry: label,
                                            offset: outerHeader.headerOffset)
             }
         }
@@ -186,7 +185,6 @@ extension V1ReadSession {
                 break
             case .implied?:
                 tree.set(dir, .synthesized)
-                impliedSet.remove(dir)
             case nil:
                 var h = TarHeader(path: "", type: .directory, mode: 0o755)
                 h.pathBytes = dir

@@ -48,11 +48,17 @@ public struct V1ReadSummary: Sendable {
     /// The sections delivered to the sink, in the order of CKA-V2-015 (what `cka-header.json` lists).
     public var sections: [Section]
     /// The implied directories of the rootfs tree as container paths (`/etc`), in the order they were
-    /// created; the content of `rootfs/implied.dirs`.
+    /// created: the content of `rootfs/implied.dirs`. At most the first 10,000 (the list can hold 64 MiB of paths);
+    /// `impliedDirectoryCount` counts them all.
     public var impliedDirectories: [String]
+    /// How many implied directories there are.
+    public var impliedDirectoryCount: Int
     /// Unpacked paths of directories the reader created outside the rootfs tree because the archive named
-    /// entries inside them without naming them (mode 0755, uid 0, gid 0, mtime 0; not recorded anywhere).
+    /// entries inside them without naming them (mode 0755, uid 0, gid 0, mtime 0; not recorded anywhere). At
+    /// most the first 10,000; `synthesizedDirectoryCount` counts them all.
     public var synthesizedDirectories: [String]
+    /// How many such directories there are.
+    public var synthesizedDirectoryCount: Int
     /// The deletion list as container paths.
     public var deletedFiles: [String]
     /// Where the deletion list came from.
@@ -140,9 +146,11 @@ final class V1ReadSession {
     let tree: V1Tree
     var startedSections: Set<Section> = []
     var sectionOrder: [Section] = []
-    var impliedOrder: [[UInt8]] = []
-    var impliedSet: Set<[UInt8]> = []
+    /// The implied directories of the rootfs tree, in bounded memory (`rootfs/implied.dirs`).
+    let implied = V1ImpliedDirectories()
+    /// The first `listedLimit` directories created outside the rootfs tree (for the summary).
     var synthesized: [String] = []
+    var synthesizedCount = 0
     var deleted: [String] = []
     var deletionSource = V1DeletionSource.none
     /// Normalised outer names that map to no unpacked path (`rootfs-diff.tar`, `volumes/x.tar`, ...).
@@ -349,8 +357,22 @@ final class V1ReadSession {
 
     // MARK: - Delivery
 
-    var impliedDirectories: [String] {
-        impliedOrder.filter { impliedSet.contains($0) }.map { V1Path.string(Array($0.dropFirst(Self.treeRoot.count))) }
+    /// Whether a directory the reader created in the tree is still implied: no entry named it since, and no
+    /// opaque whiteout kept it.
+    func stillImplied(_ path: [UInt8]) -> Bool { tree.kind(path) == .implied }
+
+    /// How many created directories the summary lists by name (all are counted).
+    static let listedLimit = 10_000
+
+    /// The first `listedLimit` implied directories, and how many there are.
+    var impliedSummary: (listed: [String], count: Int) {
+        var listed: [String] = []
+        var count = 0
+        implied.forEach(keep: stillImplied) { path in
+            if listed.count < Self.listedLimit { listed.append(path) }
+            count += 1
+        }
+        return (listed, count)
     }
 
     static func synthesizedDirectory(_ path: [UInt8]) -> TarHeader {
@@ -404,28 +426,29 @@ final class V1ReadSession {
         default: entryKind = .other
         }
         let inTree = section.kind == .rootfs && path.starts(with: Self.treeRoot + [0x2F])
-        let (parents, promoted) = try tree.register(path, kind: entryKind, root: root,
-                                                     parentKind: inTree ? .implied : .synthesized, entry: entry,
-                                                     offset: offset)
-        for p in parents {
+        // A directory created earlier and now named by this entry takes the entry's kind in the tree: it is no
+        // longer implied (`stillImplied`).
+        let (parents, _) = try tree.register(path, kind: entryKind, root: root,
+                                             parentKind: inTree ? .implied : .synthesized, entry: entry, offset: offset)
+        for length in parents {
+            let p = path[..<length]
             // Each missing parent is a path of its own: a deep name implies depth times length bytes of them. They
-            // are bounded like the JSON file that lists them (table 2.9, CKA-TAR-043).
-            createdParentBytes += Int64(p.count) + 8
+            // are bounded like the JSON file that lists them (table 2.9, CKA-TAR-043), and spooled.
+            createdParentBytes += Int64(length) + 8
             if createdParentBytes > options.maxMetadataFileSize {
                 impliedOverflow = true
                 throw CheckpointError("CKA-TAR-043", "resource limit: the directories implied by the entries' names "
                                       + "exceed \(options.maxMetadataFileSize) bytes of paths", entry: entry,
                                       offset: offset)
             }
-            try sink.add(Self.synthesizedDirectory(p), section: section, data: empty, reflink: nil)
+            try sink.add(Self.synthesizedDirectory(Array(p)), section: section, data: empty, reflink: nil)
             if inTree {
-                impliedOrder.append(p)
-                impliedSet.insert(p)
+                implied.append(p)
             } else {
-                synthesized.append(V1Path.string(p) + "/")
+                if synthesized.count < Self.listedLimit { synthesized.append(V1Path.string(Array(p)) + "/") }
+                synthesizedCount += 1
             }
         }
-        if promoted, inTree { impliedSet.remove(path) }
         var m = h
         m.pathBytes = h.type == .directory ? path + [0x2F] : path
         if let link { m.linkBytes = link }
@@ -440,11 +463,15 @@ final class V1ReadSession {
     /// Delivers `rootfs/<name>` made by the reader (mode 0600, uid 0, gid 0, mtime 0, as the engines'
     /// `metadata.WriteJSONFile` writes `deleted.files`).
     func deliverSynthesizedFile(_ name: String, _ bytes: [UInt8], entry: String, offset: Int64) throws {
+        try deliverSynthesizedFile(name, size: Int64(bytes.count), MemorySource(bytes), entry: entry, offset: offset)
+    }
+
+    func deliverSynthesizedFile(_ name: String, size: Int64, _ data: ByteSource, entry: String, offset: Int64) throws {
         let path = Self.rootfsRoot + [0x2F] + Array(name.utf8)
-        var h = TarHeader(path: "", type: .regular, size: Int64(bytes.count), mode: 0o600)
+        var h = TarHeader(path: "", type: .regular, size: size, mode: 0o600)
         h.pathBytes = path
         try deliver(h, path: path, link: nil, section: Section(.rootfs), root: Self.rootfsRoot,
-                    data: MemorySource(bytes), reflink: nil, entry: entry, offset: offset)
+                    data: data, reflink: nil, entry: entry, offset: offset)
     }
 
     // MARK: - Checks
@@ -536,10 +563,12 @@ final class V1ReadSession {
                                             entry: "deleted.files"))
         }
         let sections = sectionOrder.sorted { $0.precedes($1) }
+        let impliedList = impliedSummary
         return V1ReadSummary(profile: detection.profile, detection: detection, signals: signals,
-                             compression: compression, sections: sections, impliedDirectories: impliedDirectories,
-                             synthesizedDirectories: synthesized, deletedFiles: deleted, deletionSource: deletionSource,
+                             compression: compression, sections: sections, impliedDirectories: impliedList.listed,
+                             impliedDirectoryCount: impliedList.count, synthesizedDirectories: synthesized,
+                             synthesizedDirectoryCount: synthesizedCount, deletedFiles: deleted, deletionSource: deletionSource,
                              warnings: warnings, refusals: refusals, entryCount: entryCount, end: end,
-                             temporaryFileError: tree.ioError)
+                             temporaryFileError: tree.ioError ?? implied.ioError)
     }
 }

@@ -45,12 +45,13 @@ final class V1Tree {
 
     /// Registers an entry at `path` below the directory `root` (a proper prefix of `path`, already known).
     /// - Returns: the parents between `root` and `path` that are missing, top-down (now registered as
-    ///   `parentKind`), and whether `path` was a decoder-created directory now named by an entry.
+    ///   `parentKind`), as their lengths (each is `path[..<length]`: a deep name has depth times length bytes of
+    ///   parents, which are not copied), and whether `path` was a decoder-created directory now named by an entry.
     /// - Throws: `CheckpointError` CKA-TAR-037 (the name was already delivered) or CKA-TAR-038 (a parent is
     ///   not a directory, or a non-directory replaces a directory created for earlier entries).
     func register(_ path: [UInt8], kind: Kind, root: [UInt8], parentKind: Kind, entry: String,
-                  offset: Int64?) throws -> (parents: [[UInt8]], promoted: Bool) {
-        var parents: [[UInt8]] = []
+                  offset: Int64?) throws -> (parents: [Int], promoted: Bool) {
+        var parents: [Int] = []
         // Parents inside the known directories (compared component by component) are directories already.
         var shared = 0
         let limit = min(path.count, knownDirectories.count)
@@ -66,7 +67,7 @@ final class V1Tree {
                                               entry: entry, offset: offset)
                     }
                 } else {
-                    parents.append(Array(parent))
+                    parents.append(i)
                 }
             }
             i += 1
@@ -84,7 +85,7 @@ final class V1Tree {
                 throw CheckpointError("CKA-TAR-037", "duplicate entry name", entry: entry, offset: offset)
             }
         }
-        for p in parents { set(p, parentKind) }
+        for p in parents { set(Array(path[..<p]), parentKind) }
         set(path, kind)
         // Every prefix of the entry's parent is a directory now; of the entry too when it is one.
         if kind.isDirectory {
