@@ -174,7 +174,10 @@ final class BoundedDecodeTests: XCTestCase {
         let generator = TestTools.repositoryRoot.appendingPathComponent("Benchmarks/gen-many-dir.py").path
         XCTAssertEqual(try TestTools.run(["python3", generator, src.path, "20000"]).status, 0)
         // The source stays until the end: ext4 creates files slowly right after many deletions nearby.
-        let limit = 64 << 10
+        // Under a sanitizer the products are instrumented too and their peak is the sanitizer's (ASan keeps freed
+        // blocks in a 256 MiB quarantine: 600 MiB measured): the runs and their results are still checked, the
+        // peak only in uninstrumented builds (.ci/run).
+        let limit = Sanitizer.current == nil ? 64 << 10 : Int.max
         for (format, options) in [("v2", [String]()), ("v1", ["--format", "v1", "--profile", "podman"])] {
             let archive = work.appendingPathComponent("many-\(format).tar")
             XCTAssertEqual(try TestTools.run([ckpt, "create", "--quiet"] + options + [src.path, archive.path]).status, 0)

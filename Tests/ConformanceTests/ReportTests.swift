@@ -86,6 +86,27 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("2 files: 1 valid, 0 acceptable, 1 invalid"))
     }
 
+    /// A hostile archive's names reach 64 KiB: the text report shows their start and end and their length; JSON
+    /// keeps them whole.
+    func testLongNamesAreShortenedInTextOnly() throws {
+        let name = "rootfs-diff.tar: t14/" + String(repeating: "日cc/", count: 4000) + "last-component"
+        var report = ValidationReport(file: "deep.tar")
+        report.diagnostics = [Diagnostic(id: "CKA-TAR-043", severity: .error, path: name, offset: 512, message: "too deep")]
+        let text = TextReport.render([report])
+        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("too deep") })
+        XCTAssertLessThan(line.utf8.count, 400, String(line))
+        XCTAssertTrue(line.contains("entry 'rootfs-diff.tar: t14/日cc/"), String(line))
+        XCTAssertTrue(line.contains("/last-component' (\(name.utf8.count) bytes), offset 512: too deep"), String(line))
+        XCTAssertTrue(TextReport.render([ValidationReport(file: "x")]).contains("x: VALID"))
+        let short = "rootfs/tree/" + String(repeating: "a", count: 200)
+        report.diagnostics[0].path = short
+        XCTAssertTrue(TextReport.render([report]).contains("entry '\(short)', offset 512"), "short names are whole")
+        report.diagnostics[0].path = name
+        let json = try JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any]
+        let first = (json?["diagnostics"] as? [[String: Any]])?.first
+        XCTAssertEqual(first?["path"] as? String, name)
+    }
+
     func testCatalogueSeveritiesFollowKeywords() {
         let checkable = RequirementCatalog.checkable
         XCTAssertGreaterThan(checkable.count, 100)

@@ -18,7 +18,7 @@ public enum TextReport {
                 out.append("  \(list[0].severity == .error ? "error" : "warning") \(id): \(summary)")
                 for d in list {
                     var loc: [String] = []
-                    if let p = d.path { loc.append("entry '\(p)'") }
+                    if let p = d.path { loc.append("entry \(shown(p))") }
                     if let o = d.offset { loc.append("offset \(o)") }
                     if let c = d.compressedOffset { loc.append("compressed offset \(c)") }
                     out.append("    \(loc.isEmpty ? "" : loc.joined(separator: ", ") + ": ")\(d.message)")
@@ -30,5 +30,30 @@ public enum TextReport {
         out.append("\(reports.count) file\(reports.count == 1 ? "" : "s"): \(counts[.valid] ?? 0) valid, "
                    + "\(counts[.acceptable] ?? 0) acceptable, \(counts[.invalid] ?? 0) invalid")
         return out.joined(separator: "\n")
+    }
+
+    /// Entry names longer than this many bytes are shown by their start and end (a hostile archive's names reach
+    /// 64 KiB); the JSON and JUnit reports carry them whole.
+    static let longestShownName = 240
+
+    /// The entry name quoted, or its first and last bytes (whole characters) and its length when it is longer than
+    /// `longestShownName`.
+    static func shown(_ path: String) -> String {
+        let length = path.utf8.count
+        guard length > longestShownName else { return "'\(path)'" }
+        var head = "", tail = ""
+        var used = 0
+        for c in path {
+            used += c.utf8.count
+            if used > longestShownName * 2 / 3 { break }
+            head.append(c)
+        }
+        used = 0
+        for c in path.reversed() {
+            used += c.utf8.count
+            if used > longestShownName / 3 { break }
+            tail.insert(c, at: tail.startIndex)
+        }
+        return "'\(head)...\(tail)' (\(length) bytes)"
     }
 }
