@@ -47,7 +47,7 @@ final class V1ImpliedDirectoriesTests: XCTestCase {
 
     /// Through the reader: 3,000 directories with 400-byte names implied by one file each (1.2 MB of paths, past
     /// the spool's memory). `rootfs/implied.dirs` lists them in order, less the one an entry names later; the
-    /// summary lists them too.
+    /// summary counts them all and lists the first MiB of them.
     func testReaderSpoolsManyImpliedDirectories() throws {
         let component = String(repeating: "d", count: 400)
         var layer: [(TarHeader, [UInt8])] = []
@@ -61,7 +61,10 @@ final class V1ImpliedDirectoriesTests: XCTestCase {
         let diff = try V1Test.tar(layer)
         let archive = try V1Test.podmanArchive([V1Test.file("rootfs-diff.tar", diff)])
         let (sink, summary) = try V1Test.read(archive)
-        XCTAssertEqual(summary.impliedDirectories, expected)
+        var bytes = 0
+        let listed = expected.prefix { bytes += $0.utf8.count; return bytes <= 1 << 20 }
+        XCTAssertLessThan(listed.count, expected.count)
+        XCTAssertEqual(summary.impliedDirectories, Array(listed))
         XCTAssertEqual(summary.impliedDirectoryCount, expected.count)
         XCTAssertEqual(sink.nodes["rootfs/implied.dirs"]?.content, Array(V1Test.goList(expected).utf8))
         XCTAssertNil(summary.temporaryFileError)

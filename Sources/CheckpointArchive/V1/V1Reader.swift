@@ -48,14 +48,14 @@ public struct V1ReadSummary: Sendable {
     /// The sections delivered to the sink, in the order of CKA-V2-015 (what `cka-header.json` lists).
     public var sections: [Section]
     /// The implied directories of the rootfs tree as container paths (`/etc`), in the order they were
-    /// created: the content of `rootfs/implied.dirs`. At most the first 10,000 (the list can hold 64 MiB of paths);
+    /// created: the content of `rootfs/implied.dirs`. Only the first MiB of paths (the file may hold 64 MiB);
     /// `impliedDirectoryCount` counts them all.
     public var impliedDirectories: [String]
     /// How many implied directories there are.
     public var impliedDirectoryCount: Int
     /// Unpacked paths of directories the reader created outside the rootfs tree because the archive named
-    /// entries inside them without naming them (mode 0755, uid 0, gid 0, mtime 0; not recorded anywhere). At
-    /// most the first 10,000; `synthesizedDirectoryCount` counts them all.
+    /// entries inside them without naming them (mode 0755, uid 0, gid 0, mtime 0; not recorded anywhere). Only
+    /// the first MiB of paths; `synthesizedDirectoryCount` counts them all.
     public var synthesizedDirectories: [String]
     /// How many such directories there are.
     public var synthesizedDirectoryCount: Int
@@ -148,9 +148,10 @@ final class V1ReadSession {
     var sectionOrder: [Section] = []
     /// The implied directories of the rootfs tree, in bounded memory (`rootfs/implied.dirs`).
     let implied = V1ImpliedDirectories()
-    /// The first `listedLimit` directories created outside the rootfs tree (for the summary).
+    /// The first directories created outside the rootfs tree, `listedBytes` of them (for the summary).
     var synthesized: [String] = []
     var synthesizedCount = 0
+    var synthesizedBytes = 0
     var deleted: [String] = []
     var deletionSource = V1DeletionSource.none
     /// Normalised outer names that map to no unpacked path (`rootfs-diff.tar`, `volumes/x.tar`, ...).
@@ -361,15 +362,18 @@ final class V1ReadSession {
     /// opaque whiteout kept it.
     func stillImplied(_ path: [UInt8]) -> Bool { tree.kind(path) == .implied }
 
-    /// How many created directories the summary lists by name (all are counted).
-    static let listedLimit = 10_000
+    /// Bytes of paths of created directories the summary lists by name (all are counted): a deep name implies
+    /// depth times length bytes of parents.
+    static let listedBytes = 1 << 20
 
-    /// The first `listedLimit` implied directories, and how many there are.
+    /// The first implied directories, `listedBytes` of them, and how many there are.
     var impliedSummary: (listed: [String], count: Int) {
         var listed: [String] = []
+        var bytes = 0
         var count = 0
         implied.forEach(keep: stillImplied) { path in
-            if listed.count < Self.listedLimit { listed.append(path) }
+            bytes += path.utf8.count
+            if bytes <= Self.listedBytes { listed.append(path) }
             count += 1
         }
         return (listed, count)
@@ -445,7 +449,8 @@ final class V1ReadSession {
             if inTree {
                 implied.append(p)
             } else {
-                if synthesized.count < Self.listedLimit { synthesized.append(V1Path.string(Array(p)) + "/") }
+                synthesizedBytes += length
+                if synthesizedBytes <= Self.listedBytes { synthesized.append(V1Path.string(Array(p)) + "/") }
                 synthesizedCount += 1
             }
         }
