@@ -117,9 +117,9 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
                 let consumedFrom = input.offset
                 input.consume(inBuffer.pos)
                 try check(rc)
-                if let offset = blockWalker?.walk(UnsafeRawBufferPointer(rebasing: bytes[0..<inBuffer.pos])) {
-                    throw CompressionError.corrupt(.zstd, compressedOffset: consumedFrom + Int64(offset),
-                                                   message: "a compressed block of size 0")
+                if let problem = blockWalker?.walk(UnsafeRawBufferPointer(rebasing: bytes[0..<inBuffer.pos])) {
+                    throw CompressionError.corrupt(.zstd, compressedOffset: consumedFrom + Int64(problem.offset),
+                                                   message: problem.reason)
                 }
             }
             currentFrameDecoded += UInt64(outBuffer.pos - outputBefore)
@@ -167,7 +167,8 @@ public final class ZstdDecodingSource: DecompressingSource, BufferedDecoding {
         currentFrame = header
         currentFrameDecoded = 0
         blockWalker = header.kind == .frame
-            ? ZstdBlockWalker(headerSize: size, hasChecksum: input.bytes[4] & 0x04 != 0) : nil
+            ? ZstdBlockWalker(headerSize: size, hasChecksum: input.bytes[4] & 0x04 != 0,
+                              blockMaximum: header.blockMaximumSize) : nil
         atFrameStart = false
         if header.kind == .frame { onMemberStart?(input.offset, limiter.produced + Int64(outBuffer.pos)) }
         return true

@@ -20,6 +20,13 @@ struct ZstdFrameHeader: Equatable {
     let contentSize: UInt64?
     /// The dictionary the frame needs, 0 for none.
     var dictionaryID: UInt32 = 0
+    /// Block_Maximum_Size (RFC 8878 section 3.1.1.2.3): the smaller of the window (not rounded up: a single-segment
+    /// frame's window is its content size, possibly 0) and 128 KiB. A block's Block_Size and its content may not
+    /// exceed it.
+    var blockMaximumSize: UInt64 = 128 << 10
+
+    /// The largest block any frame may hold.
+    static let largestBlock: UInt64 = 128 << 10
 
     /// The 4-byte little-endian magic number at the start of `bytes`, if there are 4 bytes.
     static func magic(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
@@ -84,6 +91,6 @@ struct ZstdFrameHeader: Equatable {
         }
         if singleSegment { windowSize = contentSize ?? 0 }
         return ZstdFrameHeader(kind: .frame, windowSize: max(windowSize, 1 << 10), contentSize: contentSize,
-                               dictionaryID: dictionaryID)
+                               dictionaryID: dictionaryID, blockMaximumSize: min(windowSize, largestBlock))
     }
 }

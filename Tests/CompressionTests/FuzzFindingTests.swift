@@ -133,4 +133,36 @@ final class FuzzFindingTests: XCTestCase {
             }
         }
     }
+
+    /// Fuzz finding 6 (FuzzZstd, crash-4fb52f9c): a single-segment frame of content size 0 whose only block is an RLE
+    /// block, then bytes that are not a frame. Its window is its content size, 0, so no block may hold anything
+    /// (Block_Maximum_Size, RFC 8878 section 3.1.1.2.3), not even an RLE block's one byte. libzstd 1.5.4 rejects it
+    /// when the frame arrives in pieces (its incremental path checks the block size against the window) and decodes
+    /// it when the whole frame is in one input buffer (its one-shot path does not), as does `zstd -d`: the same
+    /// bytes were trailing garbage from a file and corrupt from a pipe. The same holds for any block over the
+    /// window. The decoder's block walker now refuses them either way.
+    func testBlocksOverTheWindowAreCorruptHoweverTheInputArrives() {
+        let finding = "28b52ffd2000030000 00000000000000003d00000000b7"
+        let rleInEmptyFrame = "28b52ffd2000 030000 00"
+        let window1K = "28b52ffd40000003"  // a 1 KiB window, content size 1,024 (a 2-byte field holds size - 256)
+        let window1KSize2K = "28b52ffd40000007"  // a 1 KiB window, content size 2,048
+        let a = { (n: Int) in String(repeating: "61", count: n) }
+        let cases: [(String, String, String)] = [
+            ("finding 6", finding, "error corrupt"),
+            ("an RLE block in a frame of content size 0", rleInEmptyFrame, "error corrupt"),
+            ("a raw block of 2 KiB in a 1 KiB window", window1KSize2K + "014000" + a(2048), "error corrupt"),
+            ("an RLE block of 2 KiB in a 1 KiB window", window1KSize2K + "034000 61", "error corrupt"),
+            ("a raw block as large as the window", window1K + "012000" + a(1024), "ok \(Array(repeating: UInt8(0x61), count: 1024))"),
+            ("an RLE block as large as the window", window1K + "032000 61", "ok \(Array(repeating: UInt8(0x61), count: 1024))"),
+            ("an empty raw block in a frame of content size 0", "28b52ffd2000 010000", "ok []"),
+        ]
+        for (name, frames, expected) in cases {
+            let input = Self.hex(frames)
+            XCTAssertEqual(outcome(MemorySource(input)), expected, "\(name), whole")
+            XCTAssertEqual(outcome(TrickleSource(input)), expected, "\(name), one byte at a time")
+            for size in [2, 3, 5, 7, 12, 13] {
+                XCTAssertEqual(outcome(MemorySource(input), inputBufferSize: size), expected, "\(name), read-ahead of \(size)")
+            }
+        }
+    }
 }
