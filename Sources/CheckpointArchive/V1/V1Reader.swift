@@ -432,8 +432,8 @@ final class V1ReadSession {
         let inTree = section.kind == .rootfs && path.starts(with: Self.treeRoot + [0x2F])
         // A directory created earlier and now named by this entry takes the entry's kind in the tree: it is no
         // longer implied (`stillImplied`).
-        let (parents, _) = try tree.register(path, kind: entryKind, root: root,
-                                             parentKind: inTree ? .implied : .synthesized, entry: entry, offset: offset)
+        let parents = try tree.register(path, kind: entryKind, root: root,
+                                        parentKind: inTree ? .implied : .synthesized, entry: entry, offset: offset)
         for length in parents {
             let p = path[..<length]
             // Each missing parent is a path of its own: a deep name implies depth times length bytes of them. They

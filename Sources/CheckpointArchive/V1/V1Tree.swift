@@ -44,13 +44,14 @@ final class V1Tree {
     }
 
     /// Registers an entry at `path` below the directory `root` (a proper prefix of `path`, already known).
+    /// A directory the decoder created (implied or synthesized) that an entry names later takes the entry's kind.
     /// - Returns: the parents between `root` and `path` that are missing, top-down (now registered as
     ///   `parentKind`), as their lengths (each is `path[..<length]`: a deep name has depth times length bytes of
-    ///   parents, which are not copied), and whether `path` was a decoder-created directory now named by an entry.
+    ///   parents, which are not copied).
     /// - Throws: `CheckpointError` CKA-TAR-037 (the name was already delivered) or CKA-TAR-038 (a parent is
     ///   not a directory, or a non-directory replaces a directory created for earlier entries).
     func register(_ path: [UInt8], kind: Kind, root: [UInt8], parentKind: Kind, entry: String,
-                  offset: Int64?) throws -> (parents: [Int], promoted: Bool) {
+                  offset: Int64?) throws -> [Int] {
         var parents: [Int] = []
         // Parents inside the known directories (compared component by component) are directories already.
         var shared = 0
@@ -72,7 +73,6 @@ final class V1Tree {
             }
             i += 1
         }
-        var promoted = false
         if let existing = self.kind(path) {
             if existing.isPromotable {
                 guard kind == .directory else {
@@ -80,7 +80,6 @@ final class V1Tree {
                                           "a non-directory entry names a directory that earlier entries are inside",
                                           entry: entry, offset: offset)
                 }
-                promoted = true
             } else {
                 throw CheckpointError("CKA-TAR-037", "duplicate entry name", entry: entry, offset: offset)
             }
@@ -93,6 +92,6 @@ final class V1Tree {
         } else if let slash = path.lastIndex(of: 0x2F) {
             knownDirectories = Array(path[..<slash])
         }
-        return (parents, promoted)
+        return parents
     }
 }
