@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: [
             .product(name: "ByteStreams", package: "checkpoint-archive"),
         ]),
-        // The decoder harness shared by FuzzGzip and FuzzZstd.
+        // The decoder harness shared by FuzzGzip, FuzzZstd, FuzzBzip2 and FuzzXz.
         .target(name: "FuzzDecoding", dependencies: [
             "FuzzSupport",
             .product(name: "Compression", package: "checkpoint-archive"),
@@ -32,6 +32,9 @@ let package = Package(
         .executableTarget(name: "FuzzGzip", dependencies: ["FuzzDecoding"]),
         // ZstdDecodingSource with DecompressionLimits, read and skip paths compared.
         .executableTarget(name: "FuzzZstd", dependencies: ["FuzzDecoding"]),
+        // The bzip2 and xz decoders (CodecDecodingSource over libbz2 and liblzma), the same way.
+        .executableTarget(name: "FuzzBzip2", dependencies: ["FuzzDecoding"]),
+        .executableTarget(name: "FuzzXz", dependencies: ["FuzzDecoding"]),
         // `ckpt extract` without the CLI: ArchiveOpener + ArchiveExtraction (v2 decoder, v1 reader) into a
         // SafeExtractor in a scratch directory; checks nothing is left behind on failure or written beside it.
         .executableTarget(name: "FuzzExtract", dependencies: [

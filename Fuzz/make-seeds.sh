@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz/make-seeds.sh OUT [SEED_DIR...]
 #
-# Writes the seed corpora of every fuzz target into OUT/<target>/ (tar, gzip, zstd, extract, validate, index):
+# Writes the seed corpora of every fuzz target into OUT/<target>/ (tar, gzip, zstd, bzip2, xz, extract, validate,
+# index):
 # - archives `ckpt create` writes from the bundled Podman sample and from a small directory with every
 #   section and entry kind: v2 none/gzip/zstd, framed gzip/zstd, aligned 512/4096, and v1 podman/cri-o/
 #   containerd (each compressed three ways);
@@ -22,7 +23,7 @@ shift
 extra=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in tar gzip zstd extract validate index; do mkdir -p "$out/$t"; done
+for t in tar gzip zstd bzip2 xz extract validate index; do mkdir -p "$out/$t"; done
 
 echo "make-seeds: building ckpt" >&2
 (cd "$repo" && nice -n 19 swift build --product ckpt >/dev/null)
@@ -120,6 +121,8 @@ for f in "$work"/archives/*; do
   case "$magic" in
     1f8b*) put gzip "$f"; gzip -dc "$f" >"$work/stream" 2>/dev/null && put tar "$work/stream" ;;
     28b52ffd|5?2a4d18) put zstd "$f"; zstd -qdc "$f" >"$work/stream" 2>/dev/null && put tar "$work/stream" ;;
+    425a68*) put bzip2 "$f"; bzip2 -dc "$f" >"$work/stream" 2>/dev/null && put tar "$work/stream" ;;
+    fd377a58) put xz "$f"; xz -dc "$f" >"$work/stream" 2>/dev/null && put tar "$work/stream" ;;
     *) put tar "$f" ;;
   esac
 done
@@ -133,6 +136,19 @@ printf '' | gzip -c >"$work/g1"; put gzip "$work/g1"
 printf '' | zstd -qc >"$work/z1"; put zstd "$work/z1"
 { printf '\x50\x2a\x4d\x18\x04\x00\x00\x00abcd'; printf 'x' | zstd -qc; printf 'y' | zstd -qc --no-check; } >"$work/z2"; put zstd "$work/z2"
 head -c 20000 /dev/zero | zstd -qc --content-size >"$work/z3"; put zstd "$work/z3"
-for t in tar gzip zstd extract validate index; do
+# bzip2 and xz: a few small tar streams at several levels and check types, concatenated streams, xz padding.
+i=0
+for f in $(ls "$out"/tar/* | head -6); do
+  [[ $(stat -c %s "$f") -le 65536 ]] || continue
+  i=$((i + 1))
+  bzip2 -c -$((i % 9 + 1)) "$f" >"$work/b$i"; put bzip2 "$work/b$i"
+  xz -c --check=$(case $((i % 3)) in 0) echo crc32 ;; 1) echo crc64 ;; *) echo sha256 ;; esac) "$f" >"$work/x$i"; put xz "$work/x$i"
+done
+printf '' | bzip2 -c >"$work/b0"; put bzip2 "$work/b0"
+{ printf 'a' | bzip2 -c; printf 'b' | bzip2 -c; } >"$work/b00"; put bzip2 "$work/b00"
+printf '' | xz -c >"$work/x0"; put xz "$work/x0"
+{ printf 'a' | xz -c; head -c 4 /dev/zero; printf 'b' | xz -c --check=none; } >"$work/x00"; put xz "$work/x00"
+printf 'abc' | xz -c --format=xz -T2 >"$work/x01"; put xz "$work/x01"
+for t in tar gzip zstd bzip2 xz extract validate index; do
   echo "make-seeds: $t: $(find "$out/$t" -type f | wc -l) seeds" >&2
 done

@@ -8,7 +8,7 @@ seconds=$1
 shift
 status=0
 summaries=()
-for t in tar gzip zstd extract validate index; do
+for t in tar gzip zstd bzip2 xz extract validate index; do
   line=$(bash "$here/run.sh" "$t" "$seconds" "$@" | tail -1) || status=1
   summaries+=("$line")
   shift $#  # seeds are regenerated at most once

@@ -2,13 +2,13 @@
 # Fuzz/run.sh TARGET SECONDS [SEED_DIR...]
 #
 # Builds one libFuzzer target with AddressSanitizer and runs it for SECONDS, nice'd, one process
-# (-workers=1 -jobs=1). TARGET is tar, gzip, zstd, extract (the v2 decoder and v1 reader through the safe
+# (-workers=1 -jobs=1). TARGET is tar, gzip, zstd, bzip2, xz, extract (the v2 decoder and v1 reader through the safe
 # extractor), validate or index (the v2 index reader). Seeds come from make-seeds.sh (generated into Fuzz/seeds/ on first use, or again
 # when SEED_DIR arguments are given; Vectors/ is used when it exists). New inputs go to Fuzz/corpus/TARGET,
 # crashes to Fuzz/findings/TARGET/, the log to Fuzz/logs/TARGET-<time>.log; the summary line
 # (executions, coverage, findings) is printed at the end. Exit status 1 if the run found something.
 set -euo pipefail
-if [[ $# -lt 2 ]]; then echo "usage: $0 tar|gzip|zstd|extract|validate|index SECONDS [SEED_DIR...]" >&2; exit 2; fi
+if [[ $# -lt 2 ]]; then echo "usage: $0 tar|gzip|zstd|bzip2|xz|extract|validate|index SECONDS [SEED_DIR...]" >&2; exit 2; fi
 here=$(cd "$(dirname "$0")" && pwd)
 target=$1 seconds=$2
 shift 2
@@ -16,6 +16,8 @@ case "$target" in
   tar) product=FuzzTar maxlen=65536 ;;
   gzip) product=FuzzGzip maxlen=16384 ;;
   zstd) product=FuzzZstd maxlen=16384 ;;
+  bzip2) product=FuzzBzip2 maxlen=16384 ;;
+  xz) product=FuzzXz maxlen=16384 ;;
   extract) product=FuzzExtract maxlen=65536 ;;
   validate) product=FuzzValidate maxlen=65536 ;;
   index) product=FuzzIndex maxlen=65536 ;;
