@@ -24,6 +24,9 @@ case "$target" in
   *) echo "run.sh: unknown target $target" >&2; exit 2 ;;
 esac
 cd "$here"
+# SwiftPM keeps the source list of a path dependency from its last planning: a file added to the main package since
+# then is not seen ("cannot find ... in scope"). Touching the manifest makes it plan again.
+touch "$here/Package.swift"
 # swiftc keeps only the last -sanitize= option, and SwiftPM passes --sanitize=fuzzer and --sanitize=address as two
 # options in no fixed order: every Swift module got coverage or ASan, never both. The -Xswiftc option comes last.
 nice -n 19 swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
