@@ -45,7 +45,8 @@ final class Bzip2Codec: StreamCodec {
         switch rc {
         case BZ_OK, BZ_STREAM_END: return step
         case BZ_DATA_ERROR:
-            throw CodecFailure.corrupt("block or stream CRC mismatch, or invalid block data", consumed: step.consumed)
+            throw CodecFailure.corrupt("block or stream CRC mismatch, or invalid block data", consumed: step.consumed,
+                                       produced: step.produced)
         case BZ_DATA_ERROR_MAGIC: throw CodecFailure.corrupt("not a bzip2 stream (bad magic number)", consumed: 0)
         case BZ_MEM_ERROR: throw CodecFailure.library(code: Int(rc), message: "out of memory")
         default: throw CodecFailure.library(code: Int(rc), message: "BZ2_bzDecompress failed")

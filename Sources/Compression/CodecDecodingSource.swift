@@ -84,8 +84,16 @@ public final class CodecDecodingSource: DecompressingSource, BufferedDecoding {
             }
             if input.available == 0 { try input.refill() }
             let finishing = input.available == 0 && input.atEOF
-            let step = try codec.step(input: input.bytes, output: output.base + filled, capacity: capacity - filled,
+            let step: StreamCodecStep
+            do {
+                step = try codec.step(input: input.bytes, output: output.base + filled, capacity: capacity - filled,
                                       finishing: finishing)
+            } catch let CodecFailure.corrupt(message, consumed, produced) {
+                // What the library wrote before it found the damage is handed out before the error, as it is when
+                // the input comes in smaller pieces and those bytes leave in an earlier step (fuzz finding 7).
+                filled += produced
+                throw CodecFailure.corrupt(message, consumed: consumed)
+            }
             input.consume(step.consumed)
             filled += step.produced
             if step.streamEnded {
@@ -129,7 +137,7 @@ public final class CodecDecodingSource: DecompressingSource, BufferedDecoding {
 
     private func compressionError(_ failure: CodecFailure) -> CompressionError {
         switch failure {
-        case let .corrupt(message, consumed):
+        case let .corrupt(message, consumed, _):
             // Where the library stopped reading: at or just after the damage (libbz2 checks a block's CRC once
             // it has read the whole block).
             return .corrupt(codec.format, compressedOffset: input.offset + Int64(consumed), message: message)

@@ -28,8 +28,9 @@ struct StreamCodecStep {
 /// Why a codec step failed, before `CodecDecodingSource` adds the offsets of a `CompressionError`.
 enum CodecFailure: Error {
     /// The data is invalid (bad magic, block or stream check mismatch, ...); `consumed` is how far into the
-    /// input of the failing step the library had read.
-    case corrupt(String, consumed: Int)
+    /// input of the failing step the library had read, `produced` how many bytes it wrote before it found the damage
+    /// (libbz2 writes a block out before its CRC is checked).
+    case corrupt(String, consumed: Int, produced: Int = 0)
     /// The input ended inside a stream.
     case truncated
     /// The stream needs more memory than the limit allows.

@@ -47,12 +47,14 @@ final class XzCodec: StreamCodec {
             if finishing { throw CodecFailure.truncated }
             return step
         case LZMA_MEMLIMIT_ERROR: throw CodecFailure.memoryLimit(needed: lzma_memusage(stream), limit: memoryLimit)
-        case LZMA_FORMAT_ERROR: throw CodecFailure.corrupt("not an xz stream (bad magic number)", consumed: step.consumed)
+        case LZMA_FORMAT_ERROR:
+            throw CodecFailure.corrupt("not an xz stream (bad magic number)", consumed: step.consumed, produced: step.produced)
         case LZMA_OPTIONS_ERROR:
-            throw CodecFailure.corrupt("unsupported stream or filter options", consumed: step.consumed)
+            throw CodecFailure.corrupt("unsupported stream or filter options", consumed: step.consumed,
+                                       produced: step.produced)
         case LZMA_DATA_ERROR:
             throw CodecFailure.corrupt("corrupt data, check or index mismatch, or bytes after the last stream",
-                                       consumed: step.consumed)
+                                       consumed: step.consumed, produced: step.produced)
         case LZMA_MEM_ERROR: throw CodecFailure.library(code: Int(rc.rawValue), message: "out of memory")
         default: throw CodecFailure.library(code: Int(rc.rawValue), message: "lzma_code failed")
         }
