@@ -142,6 +142,39 @@ final class Bzip2XzDecodingTests: XCTestCase {
         XCTAssertNotEqual(try Tool.run("bzip2", ["-dc"], stdin: input).status, 0)
     }
 
+    /// The same for xz (FuzzXz, crash-cc51bbde: a stream whose block decodes but whose index does not): liblzma
+    /// writes the block out and finds the damage in the same `lzma_code` call when the input is whole. Made here
+    /// from `xz`'s own output with a byte of the index changed; `xz -dc` writes the data out, then fails, and so
+    /// do we, however the input arrives.
+    func testXzBytesBeforeDamageDoNotDependOnHowTheInputArrives() throws {
+        let data = Array(TestData.compressible(10_000, seed: 11))
+        var input = try Tool.filter("xz", ["-c"], data)
+        input[input.count - 14] ^= 0x40  // inside the index, before the 12-byte stream footer
+        let tool = try Tool.run("xz", ["-dc"], stdin: input)
+        XCTAssertNotEqual(tool.status, 0)
+        XCTAssertEqual(tool.stdout, data, "xz writes the block out before it reads the index")
+        func outcome(_ source: ByteSource, inputBuffer: Int = 256 * 1024) -> (bytes: [UInt8], corrupt: Bool) {
+            let decoder = CodecDecodingSource(codec: try! XzCodec(memoryLimit: 64 << 20), inner: source,
+                                              limits: .default, inputBufferSize: inputBuffer)
+            var bytes: [UInt8] = []
+            do {
+                while true {
+                    let chunk = try decoder.read(upTo: 1 << 16)
+                    if chunk.isEmpty { return (bytes, false) }
+                    bytes += chunk
+                }
+            } catch {
+                guard case .corrupt? = error as? CompressionError else { return (bytes, false) }
+                return (bytes, true)
+            }
+        }
+        for (how, got) in [("whole", outcome(MemorySource(input))), ("one byte at a time", outcome(OneByteSource(input))),
+                           ("read-ahead of 7", outcome(MemorySource(input), inputBuffer: 7))] {
+            XCTAssertTrue(got.corrupt, how)
+            XCTAssertEqual(got.bytes, data, how)
+        }
+    }
+
     private static func hex(_ text: String) -> [UInt8] {
         let digits = Array(text.filter { !$0.isWhitespace })
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
