@@ -41,25 +41,9 @@ extension IndexComparison {
             canonicalBroken = true
             return
         }
-        var kind: Scalar?, name: Scalar?, critical: Scalar?, path: Scalar?, sha: Scalar?
-        var start: Scalar?, end: Scalar?, compressedStart: Scalar?, entries: Scalar?
-        var others = false
-        try c.object { c, key in
-            switch key {
-            case "kind": kind = try Scalar.read(&c)
-            case "name": name = try Scalar.read(&c)
-            case "critical": critical = try Scalar.read(&c)
-            case "path": path = try Scalar.read(&c)
-            case "start": start = try Scalar.read(&c)
-            case "end": end = try Scalar.read(&c)
-            case "compressedStart": compressedStart = try Scalar.read(&c)
-            case "entries": entries = try Scalar.read(&c)
-            case "sha256": sha = try Scalar.read(&c)
-            default:
-                if key.hasPrefix("x-") { self.hasVendor = true } else { others = true }
-                try c.skipValue()
-            }
-        }
+        let (m, others) = try scalarMembers(&c, Self.sectionMembers)
+        let kind = m["kind"], name = m["name"], critical = m["critical"], path = m["path"], sha = m["sha256"]
+        let start = m["start"], end = m["end"], compressedStart = m["compressedStart"], entries = m["entries"]
         guard let kindName = kind?.string, let isCritical = critical?.bool, let s = start?.int, let e = end?.int,
               let digest = sha?.string, let count = entries?.int else {
             if sections.malformed == nil { sections.malformed = "a section is malformed" }
@@ -110,19 +94,8 @@ extension IndexComparison {
             compareFile(i, path: c.input.bytes(f.path), size: f.size, offset: f.offset, sha256: c.input.bytes(f.sha256))
             return
         }
-        var path: Scalar?, size: Scalar?, offset: Scalar?, sha: Scalar?
-        var others = false
-        try c.object { c, key in
-            switch key {
-            case "path": path = try Scalar.read(&c)
-            case "size": size = try Scalar.read(&c)
-            case "offset": offset = try Scalar.read(&c)
-            case "sha256": sha = try Scalar.read(&c)
-            default:
-                if key.hasPrefix("x-") { self.hasVendor = true } else { others = true }
-                try c.skipValue()
-            }
-        }
+        let (m, others) = try scalarMembers(&c, Self.fileMembers)
+        let path = m["path"], size = m["size"], offset = m["offset"], sha = m["sha256"]
         guard let p = path?.string, let s = size?.int, let o = offset?.int, let digest = sha?.string else {
             if files.malformed == nil { files.malformed = "a file record is malformed" }
             return
@@ -130,6 +103,28 @@ extension IndexComparison {
         CanonicalIndexPieces.file(path: p, size: s, offset: o, sha256: digest, into: &piece)
         if others || size?.isNumber != true || offset?.isNumber != true { files.valuesExact = false }
         compareFile(i, path: Array(p.utf8), size: s, offset: o, sha256: Array(digest.utf8))
+    }
+
+    /// The members of the header, section and file objects (tables 5.6 to 5.8).
+    static let headerMembers: Set<String> = ["path", "start", "end", "sha256"]
+    static let sectionMembers: Set<String> = ["kind", "name", "critical", "path", "start", "end", "compressedStart",
+                                              "entries", "sha256"]
+    static let fileMembers: Set<String> = ["path", "size", "offset", "sha256"]
+
+    /// The members of an index object named in `known`, read as scalars (a repeated member counts last, as in a
+    /// parsed object); a vendor member (`x-`) is noted, and `others` says whether any other member was there.
+    func scalarMembers(_ c: inout V2JSONCursor, _ known: Set<String>) throws -> (members: [String: Scalar], others: Bool) {
+        var members: [String: Scalar] = [:]
+        var others = false
+        try c.object { c, key in
+            if known.contains(key) {
+                members[key] = try Scalar.read(&c)
+            } else {
+                if key.hasPrefix("x-") { self.hasVendor = true } else { others = true }
+                try c.skipValue()
+            }
+        }
+        return (members, others)
     }
 
     /// A recorded file against the computed file at the same position.

@@ -173,19 +173,8 @@ final class IndexComparison {
             headerOK = false
             return
         }
-        var path: Scalar?, start: Scalar?, end: Scalar?, sha: Scalar?
-        var others = false
-        try c.object { c, key in
-            switch key {
-            case "path": path = try Scalar.read(&c)
-            case "start": start = try Scalar.read(&c)
-            case "end": end = try Scalar.read(&c)
-            case "sha256": sha = try Scalar.read(&c)
-            default:
-                if key.hasPrefix("x-") { hasVendor = true } else { others = true }
-                try c.skipValue()
-            }
-        }
+        let (m, others) = try scalarMembers(&c, Self.headerMembers)
+        let path = m["path"], start = m["start"], end = m["end"], sha = m["sha256"]
         if let s = start?.int, let e = end?.int, let h = sha?.string {
             header = ArchiveIndex.Span(start: s, end: e, sha256: h)
         }
