@@ -21,12 +21,17 @@ final class V1ImpliedDirectories {
         count += 1
     }
 
+    /// `rootfs/tree/etc` as the container sees it: `/etc`.
+    private static func containerPath(_ path: [UInt8]) -> String {
+        V1Path.string(Array(path.dropFirst(V1ReadSession.treeRoot.count)))
+    }
+
     /// Calls `body` with each path `keep` accepts, as a container path (`/etc`), in creation order.
     func forEach(keep: ([UInt8]) -> Bool, _ body: (String) throws -> Void) rethrows {
         let reader = spool.makeReader()
         while var record = reader.next() {
             let path = record.data()
-            if keep(path) { try body(V1Path.string(Array(path.dropFirst(V1ReadSession.treeRoot.count)))) }
+            if keep(path) { try body(Self.containerPath(path)) }
         }
     }
 
@@ -48,7 +53,7 @@ final class V1ImpliedDirectories {
                 var record = next
                 let path = record.data()
                 guard keep(path) else { continue }
-                let quoted = V1JSON.goQuoted(V1Path.string(Array(path.dropFirst(V1ReadSession.treeRoot.count))))
+                let quoted = V1JSON.goQuoted(Self.containerPath(path))
                 defer { started = true }
                 return (started ? [0x2C, 0x0A, 0x20, 0x20] : [0x5B, 0x0A, 0x20, 0x20]) + quoted
             }

@@ -39,8 +39,8 @@ final class V1Tree {
         return kinds[Array(path)]
     }
 
-    func set(_ path: [UInt8], _ kind: Kind) {
-        if let table { table.update(NameTable.key(path)) { _ in kind.rawValue } } else { kinds[path] = kind }
+    func set<C: Collection>(_ path: C, _ kind: Kind) where C.Element == UInt8 {
+        if let table { table.update(NameTable.key(path)) { _ in kind.rawValue } } else { kinds[Array(path)] = kind }
     }
 
     /// Registers an entry at `path` below the directory `root` (a proper prefix of `path`, already known).
@@ -84,7 +84,7 @@ final class V1Tree {
                 throw CheckpointError("CKA-TAR-037", "duplicate entry name", entry: entry, offset: offset)
             }
         }
-        for p in parents { set(Array(path[..<p]), parentKind) }
+        for p in parents { set(path[..<p], parentKind) }
         set(path, kind)
         // Every prefix of the entry's parent is a directory now; of the entry too when it is one.
         if kind.isDirectory {
