@@ -32,15 +32,22 @@ extension IndexComparison {
         canonicalChunk.removeAll(keepingCapacity: true)
     }
 
-    /// One section record (table 5.7).
-    private func section(_ c: inout V2JSONCursor, _ i: Int, piece: inout [UInt8]) throws {
-        sections.listed += 1
+    /// Counts a record and says whether it is an object; one that is not is skipped, and the index is then not in
+    /// the canonical form.
+    private func isObjectRecord(_ c: inout V2JSONCursor, _ state: inout RecordState) throws -> Bool {
+        state.listed += 1
         guard try c.peek() == .object else {
             try c.skipValue()
-            sections.allObjects = false
+            state.allObjects = false
             canonicalBroken = true
-            return
+            return false
         }
+        return true
+    }
+
+    /// One section record (table 5.7).
+    private func section(_ c: inout V2JSONCursor, _ i: Int, piece: inout [UInt8]) throws {
+        guard try isObjectRecord(&c, &sections) else { return }
         let (m, others) = try scalarMembers(&c, Self.sectionMembers)
         let kind = m["kind"], name = m["name"], critical = m["critical"], path = m["path"], sha = m["sha256"]
         let start = m["start"], end = m["end"], compressedStart = m["compressedStart"], entries = m["entries"]
@@ -81,13 +88,7 @@ extension IndexComparison {
 
     /// One file record (table 5.8); a record in exactly the canonical form is read without allocating.
     private func file(_ c: inout V2JSONCursor, _ i: Int, piece: inout [UInt8]) throws {
-        files.listed += 1
-        guard try c.peek() == .object else {
-            try c.skipValue()
-            files.allObjects = false
-            canonicalBroken = true
-            return
-        }
+        guard try isObjectRecord(&c, &files) else { return }
         let start = c.at
         if let f = try c.canonicalFileObject() {
             piece.append(contentsOf: c.input.bytes(start..<c.at))
