@@ -236,19 +236,51 @@ public struct V2JSONCursor {
             }
             guard literal("{\"path\":\"") else { return nil }
             let pathStart = i
+            // Eight bytes at a time while none is a control byte, DEL or above, '"' or '\\', then byte by byte.
+            while i + 8 <= b.count, Self.plainWord(UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+            }
             while i < b.count, b[i] >= 0x20, b[i] < 0x7F, b[i] != 0x22, b[i] != 0x5C { i += 1 }
             let pathEnd = i
             guard literal("\",\"size\":"), let size = integer(), literal(",\"offset\":"), let offset = integer(),
                   literal(",\"sha256\":\"") else { return nil }
             let shaStart = i
-            while i < b.count, b[i] &- 0x30 < 10 || b[i] &- 0x61 < 6, i - shaStart < 64 { i += 1 }
-            guard i - shaStart == 64, literal("\"}") else { return nil }
+            guard i + 64 <= b.count else { return nil }
+            for k in stride(from: i, to: i + 64, by: 8)
+            where !Self.lowercaseHexWord(UnsafeRawPointer(b.baseAddress! + k).loadUnaligned(as: UInt64.self)) {
+                return nil
+            }
+            i += 64
+            guard literal("\"}") else { return nil }
             return (pathStart..<pathEnd, size, offset, shaStart..<(shaStart + 64), i)
         }
         guard let (path, size, offset, sha, length) = found else { return nil }
         at = start + length
         return (path.lowerBound + start..<path.upperBound + start, size, offset,
                 sha.lowerBound + start..<sha.upperBound + start)
+    }
+
+    /// Whether none of the eight bytes of `w` is below 0x20, 0x7F or above, '"' or '\\' (the bytes a path in canonical
+    /// JSON may hold unescaped), with the usual word tricks: `v - 0x01...01 & ~v & 0x80...80` is non-zero exactly
+    /// when some byte of `v` is zero.
+    @inline(__always)
+    static func plainWord(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & high != 0 }
+        // A byte below 0x20: subtracting 0x20 borrows into its top bit (no byte is 0x80 or above here).
+        let below = (w &- ones &* 0x20) & ~w & high != 0
+        return w & high == 0 && !below && !hasZero(w ^ (ones &* 0x7F)) && !hasZero(w ^ (ones &* 0x22))
+            && !hasZero(w ^ (ones &* 0x5C))
+    }
+
+    /// Whether all eight bytes of `w` are lowercase hex digits. With no byte at 0x80 or above, adding 0x80 - c to
+    /// every byte sets a byte's top bit exactly when the byte is c or more, with no carry between bytes.
+    @inline(__always)
+    static func lowercaseHexWord(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { w &+ ones &* (0x80 &- c) }
+        let digit = atLeast(0x30) & ~atLeast(0x3A), letter = atLeast(0x61) & ~atLeast(0x67)
+        return w & high == 0 && (digit | letter) & high == high
     }
 
     /// Reads and discards the next value, checking its grammar, without building it.

@@ -19,8 +19,6 @@ struct V2IndexCheck {
     private var sectionCount = 0
     private let streamSections: RecordSpool.Reader
     private var files: V2FileMerge
-    /// The path of the canonical file object being compared (its storage is reused).
-    private var pathScratch: [UInt8] = []
     /// The largest `compressedStart` so far (for the checks without member starts).
     private(set) var lastCompressedStart: Int64 = 0
 
@@ -213,16 +211,17 @@ struct V2IndexCheck {
     /// matches the next stream file exactly is settled without allocating; anything else takes the general walk.
     private mutating func file(_ c: inout V2JSONCursor, _ i: Int) throws {
         if try c.peek() == .object, let f = try c.canonicalFileObject() {
-            pathScratch.removeAll(keepingCapacity: true)
-            pathScratch.append(contentsOf: c.input.bytes(f.path))
             // The digest is decoded only when the stream's was computed (the canonical form has 64 hex digits).
-            if files.matchesNext(path: pathScratch, size: f.size, offset: f.offset,
-                                 digest: V2Digest(hexBytes: c.input.bytes(f.sha256))) {
+            let path = c.input.bytes(f.path), sha = c.input.bytes(f.sha256)
+            let matched = path.withUnsafeBytes { path in
+                files.matchesNext(path: path, size: f.size, offset: f.offset, digest: V2Digest(hexBytes: sha))
+            }
+            if matched {
                 files.listed += 1
                 return
             }
-            try compare(i, path: String(decoding: pathScratch, as: UTF8.self), size: f.size, offset: f.offset,
-                        sha: String(decoding: c.input.bytes(f.sha256), as: UTF8.self))
+            try compare(i, path: String(decoding: path, as: UTF8.self), size: f.size, offset: f.offset,
+                        sha: String(decoding: sha, as: UTF8.self))
             return
         }
         var keys: [String] = []
@@ -332,11 +331,24 @@ struct V2FileMerge {
 
     /// Whether the next stream file (in archive order, with nothing skipped before it) is exactly this one: then it
     /// is matched and nothing is left to report. The digest is compared only when the stream's was computed.
-    mutating func matchesNext(path: [UInt8], size: Int64, offset: Int64, digest: @autoclosure () -> V2Digest?) -> Bool {
+    mutating func matchesNext(path: UnsafeRawBufferPointer, size: Int64, offset: Int64,
+                              digest: @autoclosure () -> V2Digest?) -> Bool {
+        if count == 0, !exhausted {
+            // Nothing waits in the window: the next spooled record is compared where it lies.
+            switch reader.nextIf({ V2FileRecord.matches($0, path: path, size: size, offset: offset, digest: digest) }) {
+            case true?:
+                lastMatch = nextOrdinal
+                nextOrdinal += 1
+                return true
+            case false?: break
+            case nil: exhausted = true
+            }
+        }
         fill()
         guard count > 0 else { return false }
         let first = pending[head]
-        guard first.ordinal > lastMatch, first.file.path == path, first.file.size == size, first.file.offset == offset,
+        guard first.ordinal > lastMatch, first.file.path.elementsEqual(path), first.file.size == size,
+              first.file.offset == offset,
               first.file.digest == nil || first.file.digest == digest() else { return false }
         head += 1
         lastMatch = first.ordinal

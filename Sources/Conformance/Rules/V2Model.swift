@@ -1,5 +1,8 @@
 import CheckpointArchive
 import TarFormat
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a v2 check learnt about the archive, for the report.
 public struct V2CheckResult: Sendable {
@@ -53,6 +56,23 @@ struct V2FileRecord {
         w.optionalInt(compressedOffset)
         w.bool(digest != nil)
         if let digest { withUnsafeBytes(of: digest.bytes) { w.data($0) } }
+    }
+
+    /// Whether the record `encode` wrote as `raw` has this path, size and data offset, and, when it holds a digest,
+    /// `digest()`: the index's usual case, compared where the record lies.
+    static func matches(_ raw: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer, size: Int64, offset: Int64,
+                        digest: () -> V2Digest?) -> Bool {
+        @inline(__always) func int(_ at: Int) -> Int64 { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)) }
+        guard raw.count >= 8 else { return false }
+        let n = Int(int(0))
+        // path, size, offset, headerOffset, compressedOffset (presence byte and value), digest flag
+        guard n == path.count, raw.count >= 8 + n + 8 * 3 + 9 + 1,
+              n == 0 || memcmp(raw.baseAddress! + 8, path.baseAddress!, n) == 0,
+              int(8 + n) == size, int(16 + n) == offset else { return false }
+        let flag = 8 + n + 24 + 9
+        guard raw[flag] != 0 else { return true }
+        guard raw.count == flag + 1 + 8 + 32, let d = digest() else { return false }
+        return withUnsafeBytes(of: d.bytes) { memcmp(raw.baseAddress! + flag + 9, $0.baseAddress!, 32) == 0 }
     }
 
     init(_ r: RecordReader) {
