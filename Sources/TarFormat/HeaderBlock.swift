@@ -48,6 +48,21 @@ enum HeaderBlock {
         return acc == 0
     }
 
+    /// The unsigned sum of the block with the checksum field read as spaces (the sum almost every header
+    /// records): a word at a time, its bytes added in four 16-bit lanes (64 words of at most 2 x 255 per lane do
+    /// not overflow them).
+    static func unsignedChecksum(_ block: UnsafeRawBufferPointer) -> Int64 {
+        let m: UInt64 = 0x00FF_00FF_00FF_00FF
+        var lanes: UInt64 = 0
+        for i in stride(from: 0, to: size, by: 8) {
+            let w = block.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            lanes &+= (w & m) &+ ((w >> 8) & m)
+        }
+        var sum = Int64(lanes & 0xFFFF) + Int64(lanes >> 16 & 0xFFFF) + Int64(lanes >> 32 & 0xFFFF) + Int64(lanes >> 48)
+        for i in checksum { sum += 0x20 - Int64(block[i]) }
+        return sum
+    }
+
     /// The unsigned and signed sums of the block with the checksum field read as spaces.
     static func checksums(_ block: UnsafeRawBufferPointer) -> (unsigned: Int64, signed: Int64) {
         // Sixteen bytes at a time into 16-bit lanes (32 vectors of at most 255 do not overflow them), with the
@@ -162,33 +177,19 @@ enum HeaderBlock {
         let fmt = format(of: block)
         let type = TarEntryType(rawValue: block[typeflag])
         let n = try numbers(block, format: fmt, type: type)
-        var h = TarHeader(path: "")
-        h.format = fmt
-        h.pathBytes = bytes(block, name)
-        h.type = type
-        h.mode = n.mode
-        h.uid = n.uid
-        h.gid = n.gid
-        h.size = n.size
-        h.mtime = TarTime(seconds: n.mtime)
-        h.linkBytes = bytes(block, linkname)
-        if fmt != .v7 {
-            h.uname = string(block, uname)
-            h.gname = string(block, gname)
-            if let d = n.device {
-                h.devMajor = d.major
-                h.devMinor = d.minor
-            }
-        }
+        var path = bytes(block, name)
         if fmt.contains(.star) {
             let p = bytes(block, starPrefix)
-            if !p.isEmpty { h.pathBytes = p + [0x2F] + h.pathBytes }
+            if !p.isEmpty { path = p + [0x2F] + path }
         } else if fmt.contains(.ustar) {
             let p = bytes(block, prefix)
-            if !p.isEmpty { h.pathBytes = p + [0x2F] + h.pathBytes }
+            if !p.isEmpty { path = p + [0x2F] + path }
         }
-        h.atime = n.atime.map { TarTime(seconds: $0) }
-        h.ctime = n.ctime.map { TarTime(seconds: $0) }
-        return h
+        let v7 = fmt == .v7
+        return TarHeader(pathBytes: path, linkBytes: bytes(block, linkname), type: type, mode: n.mode, uid: n.uid,
+                         gid: n.gid, uname: v7 ? "" : string(block, uname), gname: v7 ? "" : string(block, gname),
+                         size: n.size, mtime: TarTime(seconds: n.mtime), atime: n.atime.map { TarTime(seconds: $0) },
+                         ctime: n.ctime.map { TarTime(seconds: $0) }, devMajor: v7 ? 0 : n.device?.major ?? 0,
+                         devMinor: v7 ? 0 : n.device?.minor ?? 0, format: fmt)
     }
 }

@@ -1,15 +1,16 @@
 /// Applies the standard pax keys to a header; unknown keys are left to `TarHeader.paxRecords`.
 enum PaxApplier {
     static func apply(_ r: PaxRecord, to h: inout TarHeader, sparseName: inout [UInt8]?) throws(TarError.Kind) {
+        // The cases are tried in order: the keys most entries carry come first.
         switch r.key {
+        case "mtime": h.mtime = try time(r)
         case "path": if !r.value.isEmpty { h.pathBytes = r.value }
+        case "size": h.size = try decimal(r, allowNegative: false)
         case "linkpath": if !r.value.isEmpty { h.linkBytes = r.value }
         case "uname": h.uname = r.stringValue
         case "gname": h.gname = r.stringValue
         case "uid": h.uid = try decimal(r, allowNegative: false)
         case "gid": h.gid = try decimal(r, allowNegative: false)
-        case "size": h.size = try decimal(r, allowNegative: false)
-        case "mtime": h.mtime = try time(r)
         case "atime": h.atime = try time(r)
         case "ctime": h.ctime = try time(r)
         case "GNU.sparse.name": sparseName = r.value

@@ -93,7 +93,7 @@ enum PaxParser {
             guard !keyBytes.contains(0) else { throw .invalidPaxRecord(reason: "record key contains NUL") }
             let value = Array(content[(eq + 1)...])
             let key = String(decoding: keyBytes, as: UTF8.self)
-            if Self.nulForbiddenKeys.contains(key), value.contains(0) {
+            if value.contains(0), Self.nulForbiddenKeys.contains(key) {
                 throw .invalidPaxRecord(reason: "value of '\(key)' contains NUL")
             }
             records.append(PaxRecord(key: key, value: value))

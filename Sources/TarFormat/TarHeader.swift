@@ -123,6 +123,33 @@ public struct TarHeader: Equatable, Sendable {
         storedSize = 0
     }
 
+    /// A header with every field given, for the decoder: built in one step, so that no field is stored twice.
+    init(pathBytes: [UInt8], linkBytes: [UInt8], type: TarEntryType, mode: Int64, uid: Int64, gid: Int64,
+         uname: String, gname: String, size: Int64, mtime: TarTime, atime: TarTime?, ctime: TarTime?,
+         devMajor: Int64, devMinor: Int64, format: TarHeaderFormat) {
+        self.pathBytes = pathBytes
+        self.linkBytes = linkBytes
+        self.type = type
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.uname = uname
+        self.gname = gname
+        self.size = size
+        self.mtime = mtime
+        self.atime = atime
+        self.ctime = ctime
+        self.devMajor = devMajor
+        self.devMinor = devMinor
+        xattrs = []
+        paxRecords = []
+        sparse = nil
+        self.format = format
+        headerOffset = 0
+        dataOffset = 0
+        storedSize = 0
+    }
+
     /// The entry name decoded as UTF-8.
     public var path: String {
         get { String(decoding: pathBytes, as: UTF8.self) }
