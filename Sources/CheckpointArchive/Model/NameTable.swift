@@ -57,14 +57,14 @@ public final class NameTable {
         if file >= 0 { close(file) }
     }
 
-    /// The fingerprint of `bytes`.
+    /// The fingerprint of `bytes`: two halves from the process's seeded SipHash of `bytes` followed by 0x5A and by
+    /// 0xA5, two distinct messages, with the bytes absorbed once (the hasher is copied before the last byte).
     public static func key(_ bytes: UnsafeRawBufferPointer) -> Key {
         var a = Hasher()
-        a.combine(UInt8(0x5A))
         a.combine(bytes: bytes)
-        var b = Hasher()
+        var b = a
+        a.combine(UInt8(0x5A))
         b.combine(UInt8(0xA5))
-        b.combine(bytes: bytes)
         return Key(hi: UInt64(UInt(bitPattern: a.finalize())) | 1, lo: UInt64(UInt(bitPattern: b.finalize())) & ~0xFF)
     }
 

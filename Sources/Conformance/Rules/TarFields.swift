@@ -207,8 +207,13 @@ enum TarPaxBody {
             guard j > i, body[i] != 0x30, j < body.count, body[j] == 0x20, length > j - i + 1,
                   i + length <= body.count, body[i + length - 1] == 0x0A else { return false }
             let content = (j + 1)..<(i + length - 1)
-            guard let eq = body[content].firstIndex(of: 0x3D), eq > content.lowerBound,
-                  !body[content.lowerBound..<eq].contains(0) else { return false }
+            // The first '=' of the content, and no NUL in the key before it.
+            let base = body.baseAddress!
+            guard let found = memchr(base + content.lowerBound, 0x3D, content.count) else { return false }
+            let eq = UnsafeRawPointer(found) - base
+            guard eq > content.lowerBound, memchr(base + content.lowerBound, 0, eq - content.lowerBound) == nil else {
+                return false
+            }
             spans.append(Span(key: content.lowerBound..<eq, value: (eq + 1)..<content.upperBound))
             i += length
         }
@@ -217,7 +222,7 @@ enum TarPaxBody {
 
     /// Whether bytes are valid UTF-8 (ASCII checked first, without building a string).
     static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+        if bytes.isEmpty || Bytes.isASCII(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count) { return true }
         return String(validating: bytes, as: UTF8.self) != nil
     }
 }
@@ -245,17 +250,21 @@ enum TarNames {
     static func problem(_ name: [UInt8]) -> String? {
         if name.isEmpty { return "the name is empty" }
         if name.first == 0x2F { return "the name is absolute" }
-        var start = 0
-        for end in 0...name.count where end == name.count || name[end] == 0x2F {
-            switch end - start {
-            case 0: return "the name has an empty component ('//')"
-            case 1 where name[start] == 0x2E: return "the name has a '.' component"
-            case 2 where name[start] == 0x2E && name[start + 1] == 0x2E: return "the name has a '..' component"
-            default: break
+        return name.withUnsafeBytes { p -> String? in
+            let base = p.baseAddress!
+            var start = 0
+            while true {  // component by component, the next '/' found with memchr
+                let end = memchr(base + start, 0x2F, p.count - start).map { UnsafeRawPointer($0) - base } ?? p.count
+                switch end - start {
+                case 0: return "the name has an empty component ('//')"
+                case 1 where p[start] == 0x2E: return "the name has a '.' component"
+                case 2 where p[start] == 0x2E && p[start + 1] == 0x2E: return "the name has a '..' component"
+                default: break
+                }
+                if end == p.count { return nil }
+                start = end + 1
             }
-            start = end + 1
         }
-        return nil
     }
 
     /// The proper prefixes of a name, component-wise (`a/b/c` -> `a`, `a/b`).

@@ -13,11 +13,10 @@ extension TarLayerRules {
         let isDirectory = h.type == .directory
         let isRegular = h.type == .regular || h.type == .regularLegacy
         // Proper prefixes end before a '/' at index i > 0; those before `shared` are the previous name's too.
-        var shared = 0
-        let limit = min(n.count, previousName.count)
-        while shared < limit, n[shared] == previousName[shared] { shared += 1 }
+        let shared = Self.commonPrefix(n, previousName)
         var bad = previousBadPrefix.flatMap { $0 < shared ? $0 : nil }
-        for i in 1..<max(n.count, 1) where n[i] == 0x2F && i >= shared {
+        let first = max(shared, 1)
+        for i in first..<max(n.count, first) where n[i] == 0x2F {
             let flags = n.withUnsafeBytes { names.insert(NameTable.key(UnsafeRawBufferPointer(rebasing: $0[..<i])),
                                                          flags: Self.parent) } ?? 0
             if bad == nil, flags & Self.seen != 0, flags & Self.directory == 0 { bad = i }
@@ -37,6 +36,20 @@ extension TarLayerRules {
         }
         previousName = n
         previousBadPrefix = bad
+    }
+
+    /// The length of the longest common prefix of two names (eight bytes at a time while they agree).
+    static func commonPrefix(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
+                let limit = min(a.count, b.count)
+                var i = 0
+                while i + 8 <= limit, a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { i += 8 }
+                while i < limit, a[i] == b[i] { i += 1 }
+                return i
+            }
+        }
     }
 
     /// CKA-TAR-039 (symlink targets) and CKA-TAR-040 (hard-link targets).

@@ -1,3 +1,5 @@
+import ByteStreams
+
 /// The tar-layer rules on the records of pax extended headers (CKA-TAR-021, 023, 024, 041), read through the
 /// spans of the body without copying.
 extension TarLayerRules {
@@ -23,9 +25,9 @@ extension TarLayerRules {
                 report("CKA-TAR-023", "a pax key is not valid UTF-8", name: nil, at: offset)
                 continue
             }
-            if key.starts(with: "SCHILY.xattr.".utf8) { continue }
+            if key.hasPrefix("SCHILY.xattr.") { continue }
             let value = r.value(i)
-            if key.elementsEqual("path".utf8) || key.elementsEqual("linkpath".utf8) {
+            if key.equals("path") || key.equals("linkpath") {
                 if value.contains(0) { continue }  // the reader refuses it (malformed)
                 if v1 { continue }
             }
@@ -40,11 +42,12 @@ extension TarLayerRules {
         for i in 0..<r.count {
             let key = r.key(i)
             let ok: Bool
-            if key.elementsEqual("size".utf8) || key.elementsEqual("uid".utf8) || key.elementsEqual("gid".utf8) {
+            switch key.count {  // the length first: most keys are none of these
+            case 3 where key.equals("uid") || key.equals("gid"), 4 where key.equals("size"):
                 ok = Self.isDecimalInteger(r.value(i))
-            } else if key.elementsEqual("mtime".utf8) {
+            case 5 where key.equals("mtime"):
                 ok = Self.isDecimalTime(r.value(i))
-            } else {
+            default:
                 continue
             }
             if !ok {
@@ -54,29 +57,37 @@ extension TarLayerRules {
         }
     }
 
+    /// Decimal digits only, at most 19 significant ones, at most `Int64.max`.
     static func isDecimalInteger(_ v: UnsafeRawBufferPointer) -> Bool {
-        guard !v.isEmpty, v.allSatisfy({ $0 &- 0x30 < 10 }) else { return false }
-        let significant = v.drop(while: { $0 == 0x30 })
-        guard significant.count <= 19 else { return false }
+        guard !v.isEmpty else { return false }
         var value: UInt64 = 0
-        for c in significant { value = value * 10 + UInt64(c - 0x30) }
+        var significant = 0
+        for c in v {
+            let d = c &- 0x30
+            guard d < 10 else { return false }
+            if significant == 0, d == 0 { continue }
+            significant += 1
+            guard significant <= 19 else { return false }
+            value = value &* 10 &+ UInt64(d)
+        }
         return value <= UInt64(Int64.max)
     }
 
+    /// An optional `-`, a decimal integer, and optionally `.` and one or more digits.
     static func isDecimalTime(_ v: UnsafeRawBufferPointer) -> Bool {
-        var s = v[...]
-        if s.first == 0x2D { s = s.dropFirst() }
-        let dot = s.firstIndex(of: 0x2E) ?? s.endIndex
-        let whole = UnsafeRawBufferPointer(rebasing: s[s.startIndex..<dot])
-        guard isDecimalInteger(whole) else { return false }
-        guard dot < s.endIndex else { return true }
-        let fraction = s[(dot + 1)...]
-        return !fraction.isEmpty && fraction.allSatisfy { $0 &- 0x30 < 10 }
+        let start = v.first == 0x2D ? 1 : 0
+        var dot = start
+        while dot < v.count, v[dot] != 0x2E { dot += 1 }
+        guard isDecimalInteger(UnsafeRawBufferPointer(rebasing: v[start..<dot])) else { return false }
+        guard dot < v.count else { return true }
+        guard dot + 1 < v.count else { return false }
+        for i in (dot + 1)..<v.count where v[i] &- 0x30 >= 10 { return false }
+        return true
     }
 
     /// CKA-TAR-041: v2 xattrs only in `user.`, `security.`, `system.posix_acl_access`, `system.posix_acl_default`.
     func checkXattrNamespaces(_ r: TarPaxBody.Records, at offset: Int64) {
-        for i in 0..<r.count where r.key(i).starts(with: "SCHILY.xattr.".utf8) {
+        for i in 0..<r.count where r.key(i).hasPrefix("SCHILY.xattr.") {
             let name = String(r.keyString(i).dropFirst("SCHILY.xattr.".count))
             if name.hasPrefix("user.") || name.hasPrefix("security.") || name == "system.posix_acl_access"
                 || name == "system.posix_acl_default" { continue }

@@ -139,7 +139,7 @@ final class V2Run {
         try finish()
     }
 
-    private func step(_ h: TarHeader, _ raw: V2RawEntry) throws {
+    private func step(_ h: consuming TarHeader, _ raw: V2RawEntry) throws {
         let records = raw.records
         if entryNumber == 1 {
             try versionMarker(h, raw, records)

@@ -38,7 +38,8 @@ enum V2EncodingRules {
 
     /// CKA-TAR-025: only the pax keys v2 allows; CKA-V2-005: only the `CKA.` keys part 5 defines.
     static func paxKeys(_ h: TarHeader, records: [V2PaxRecord], report: V2Reporter) {
-        for r in records where !plainKeys.contains(r.key) {
+        // Six short keys: compared directly (small strings compare as two words), not hashed into the set.
+        for r in records where !isPlainKey(r.key) {
             if r.key.hasPrefix("CKA.") {
                 if !ckaKeys.contains(r.key) { report("CKA-V2-005", "the record \(r.key) is not defined by part 5", h) }
             } else if !plainKeys.contains(r.key), !(r.key.hasPrefix("SCHILY.xattr.") && r.key.utf8.count > 13) {
@@ -47,10 +48,16 @@ enum V2EncodingRules {
         }
     }
 
+    /// Whether `key` is one of `plainKeys`.
+    @inline(__always)
+    static func isPlainKey(_ key: String) -> Bool {
+        key == "mtime" || key == "path" || key == "size" || key == "linkpath" || key == "uid" || key == "gid"
+    }
+
     /// CKA-V2-005 (and CKA-V2-001 for `CKA.version`): the defined `CKA.` records only where part 5 puts them.
     /// `CKA.pad` is left to the alignment rules.
     static func ckaPlacement(_ h: TarHeader, records: [V2PaxRecord], first: Bool, report: V2Reporter) {
-        guard records.contains(where: { $0.key.hasPrefix("CKA.") }) else { return }
+        guard records.contains(where: { $0.key.utf8.first == 0x43 && $0.key.hasPrefix("CKA.") }) else { return }
         let keys = Set(records.map(\.key))
         let marker = keys.contains("CKA.section")
         if !first, keys.contains("CKA.version") { report("CKA-V2-001", "only entry 0 may carry CKA.version", h) }
@@ -136,17 +143,19 @@ enum V2EncodingRules {
     static func limits(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
         let name = h.pathBytes
         let length = name.last == 0x2F ? name.count - 1 : name.count
-        var components = 1, longest = 0, current = 0
-        name.withUnsafeBufferPointer { name in
-            for i in 0..<length {
-                if name[i] == 0x2F {
-                    components += 1
-                    current = 0
-                } else {
-                    current += 1
-                    longest = max(longest, current)
-                }
+        var components = 1, longest = 0
+        name.withUnsafeBytes { name in
+            // Component by component, the next '/' found with memchr.
+            guard length > 0, let base = name.baseAddress else { return }
+            var start = 0
+            while let slash = memchr(base + start, 0x2F, length - start) {
+                let end = UnsafeRawPointer(slash) - base
+                longest = max(longest, end - start)
+                components += 1
+                start = end + 1
+                if start >= length { break }
             }
+            longest = max(longest, length - start)
         }
         var problems: [String] = []
         if length > 4096 { problems.append("a name longer than 4096 bytes") }
@@ -266,13 +275,13 @@ enum V2EncodingRules {
         guard !raw.paxHeaders.isEmpty else { return }
         let octal11: Int64 = 0o77777777777
         let needed = records.contains { r in
-            switch r.key {
+            switch r.key {  // tried in order: mtime, the key most entries carry, first
+            case "mtime": return h.mtime.nanoseconds != 0 || h.mtime.seconds < 0 || h.mtime.seconds > octal11
             case "path": return needsRecord(h.pathBytes)
             case "linkpath": return needsRecord(h.linkBytes)
             case "size": return h.size > octal11
             case "uid": return h.uid > 0o7777777
             case "gid": return h.gid > 0o7777777
-            case "mtime": return h.mtime.nanoseconds != 0 || h.mtime.seconds < 0 || h.mtime.seconds > octal11
             default: return r.key.hasPrefix("CKA.") || r.key.hasPrefix("SCHILY.xattr.")
             }
         }

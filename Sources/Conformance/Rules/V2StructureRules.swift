@@ -235,7 +235,7 @@ enum V2SectionRules {
     /// CKA-V2-013, 014, 020: whether an entry lies inside the current section.
     static func belongs(_ h: TarHeader, to s: V2Section, report: V2Reporter) -> Bool {
         let name = withoutSlash(h.pathBytes)
-        if name.elementsEqual("volumes".utf8) || name.elementsEqual("ext".utf8) {
+        if (name.count == 7 && name.elementsEqual("volumes".utf8)) || (name.count == 3 && name.elementsEqual("ext".utf8)) {
             report("CKA-V2-014", "an entry for the intermediate directory \(h.path) (extractors create it)", h)
             return false
         }
