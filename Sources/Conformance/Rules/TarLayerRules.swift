@@ -1,8 +1,5 @@
 import CheckpointArchive
 import TarFormat
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The tar-layer rules (part 2) for one tar stream: the outer stream of an archive, or a v1 nested tar
 /// (`nestedIn` names it and `baseOffset` is where its data starts in the outer stream, so that offsets are outer
@@ -29,12 +26,12 @@ public final class TarLayerRules: TarReaderObserver {
     // straight-line code that no callback or closure re-enters; the run-time access check on them took about 6% of
     // the validator's instructions, so they are checked at compile time only.
     /// The header block of the current entry (the last block that is not an extended header).
-    private var entryBlock: TarRawBlock? {
+    var entryBlock: TarRawBlock? {
         hasEntryBlock ? TarRawBlock(bytes: entryBlockBytes, offset: entryBlockOffset) : nil
     }
-    @exclusivity(unchecked) private var entryBlockBytes = [UInt8](repeating: 0, count: 512)
+    @exclusivity(unchecked) private(set) var entryBlockBytes = [UInt8](repeating: 0, count: 512)
     private var entryBlockOffset: Int64 = 0
-    private var hasEntryBlock = false
+    private(set) var hasEntryBlock = false
     /// Typeflag and offset of the last extended header block (`x`, `g`, `L`, `K`), until its body is read.
     private var extendedBlock: (type: UInt8, offset: Int64)?
     /// A pax `x` header was read and its entry header not yet.
@@ -312,142 +309,5 @@ public final class TarLayerRules: TarReaderObserver {
                        at: raw.offset)
             }
         }
-    }
-
-    // MARK: - Entry checks
-
-    /// CKA-TAR-006: v1 accepts ustar, pax and GNU headers, not V7.
-    private func checkHeaderFormat(_ h: TarHeader) {
-        if h.format.contains(.v7) {
-            report("CKA-TAR-006", "a V7 header (no ustar magic)", name: Self.name(h), at: h.headerOffset)
-        }
-    }
-
-    /// The typeflags allowed, as masks of bits numbered by the typeflag byte (all are below 64: NUL and '0' to '6').
-    static let v1OuterTypes = typeMask([0x30, 0x00, 0x31, 0x32, 0x35])
-    static let v1NestedTypes = v1OuterTypes | typeMask([0x33, 0x34, 0x36])
-    /// Typeflags some v2 section allows (which one is CKA-V2-040/041).
-    static let v2Types = typeMask([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36])
-
-    static func typeMask(_ types: [UInt8]) -> UInt64 { types.reduce(0) { $0 | 1 << $1 } }
-
-    /// CKA-TAR-008: the typeflag of the entry header block (GNU sparse 'S' is CKA-TAR-010 as well).
-    private func checkTypeflag(_ h: TarHeader) {
-        let t = hasEntryBlock ? entryBlockBytes[156] : h.type.rawValue
-        let allowed: UInt64
-        switch format {
-        case .v1: allowed = nestedIn == nil ? Self.v1OuterTypes : Self.v1NestedTypes
-        case .v2: allowed = Self.v2Types
-        }
-        guard t >= 64 || allowed & 1 << t == 0 else { return }
-        let place: String
-        switch format {
-        case .v1: place = nestedIn == nil ? "the outer stream of a v1 archive" : "a nested tar"
-        case .v2: place = "a v2 archive"
-        }
-        report("CKA-TAR-008", "typeflag '\(Self.flag(t))' is not allowed in \(place)", name: Self.name(h), at: h.headerOffset)
-    }
-
-    /// CKA-TAR-010: no sparse files (GNU 'S', pax `GNU.sparse.*`).
-    private func checkSparse(_ h: TarHeader) {
-        if h.sparse != nil || h.type == .gnuSparse
-            || h.paxRecords.contains(where: { $0.key.utf8.first == 0x47 && $0.key.hasPrefix("GNU.sparse.") }) {
-            report("CKA-TAR-010", "a sparse file", name: Self.name(h), at: h.headerOffset)
-        }
-    }
-
-    /// CKA-TAR-011: entries of types 1-6 have size 0.
-    private func checkHeaderOnlySize(_ h: TarHeader) {
-        if h.type.isHeaderOnly, h.size != 0 {
-            report("CKA-TAR-011", "a \(h.type) entry with size \(h.size) (must be 0)", name: Self.name(h), at: h.headerOffset)
-        }
-    }
-
-    /// CKA-TAR-015: a value carried by pax because it does not fit its ustar field leaves that field 0.
-    private func checkPaxCarriedValues(_ h: TarHeader) {
-        guard !h.paxRecords.isEmpty, hasEntryBlock else { return }
-        // The last record of each key counts (as `paxValue`): found in one pass, keys told apart by length first.
-        var last: (size: Int?, uid: Int?, gid: Int?, mtime: Int?) = (nil, nil, nil, nil)
-        for (i, r) in h.paxRecords.enumerated() {
-            switch r.key.utf8.count {
-            case 3: if r.key == "uid" { last.uid = i } else if r.key == "gid" { last.gid = i }
-            case 4: if r.key == "size" { last.size = i }
-            case 5: if r.key == "mtime" { last.mtime = i }
-            default: break
-            }
-        }
-        for (n, (key, field, fits)) in Self.paxCarried.enumerated() {
-            let index: Int?
-            switch n {  // the order of `paxCarried`
-            case 0: index = last.size
-            case 1: index = last.uid
-            case 2: index = last.gid
-            default: index = last.mtime
-            }
-            guard let index else { continue }
-            let record = h.paxRecords[index]
-            // The reader parsed the last mtime record into `h.mtime` (or refused the entry).
-            let number: Int64? = n == 3 ? h.mtime.seconds : record.value.withUnsafeBytes { bytes -> Int64? in
-                Self.isDecimalInteger(bytes) ? Int64(String(decoding: bytes, as: UTF8.self)) : nil
-            }
-            guard let number, !fits.contains(number) else { continue }
-            let value = String(decoding: record.value, as: UTF8.self)
-            guard let block = entryBlock else { return }
-            if block.isBase256(field) || TarRawBlock.octalValue(block.field(field)) != 0 {
-                report("CKA-TAR-015", "\(key) \(value) is carried by pax, so the ustar \(key) field must hold 0", name: Self.name(h),
-                       at: h.headerOffset)
-            }
-        }
-    }
-
-    /// The values CKA-TAR-015 is about: the pax key, its ustar field, and when the value does not fit the field.
-    static let paxCarried: [(String, TarRawBlock.NumericField, fits: ClosedRange<Int64>)] = [
-        ("size", TarRawBlock.size, 0...((8 << 30) - 1)),
-        ("uid", TarRawBlock.uid, 0...2_097_151),
-        ("gid", TarRawBlock.gid, 0...2_097_151),
-        ("mtime", TarRawBlock.mtime, 0...8_589_934_591),
-    ]
-
-    /// CKA-TAR-017: v2 mode bits only within 07777.
-    private func checkModeBits(_ h: TarHeader) {
-        if h.mode & ~0o7777 != 0 {
-            report("CKA-TAR-017", "mode 0\(String(h.mode, radix: 8)) has bits outside 07777", name: Self.name(h), at: h.headerOffset)
-        }
-    }
-
-    /// CKA-TAR-018: v2 devmajor and devminor are zero except for devices.
-    private func checkDeviceFields(_ h: TarHeader) {
-        guard h.type != .characterDevice, h.type != .blockDevice, hasEntryBlock else { return }
-        // The usual case: both fields hold only '0' digits, spaces and NULs.
-        if entryBlockBytes[329..<345].allSatisfy({ $0 == 0x30 || $0 == 0 || $0 == 0x20 }) { return }
-        guard let block = entryBlock else { return }
-        for f in Self.deviceFields {
-            if block.isBase256(f) || (TarRawBlock.octalValue(block.field(f)) ?? 0) != 0 {
-                report("CKA-TAR-018", "the \(f.name) field of a \(h.type) entry is not zero", name: Self.name(h), at: h.headerOffset)
-            }
-        }
-    }
-
-    static let deviceFields = [TarRawBlock.devmajor, TarRawBlock.devminor]
-
-    /// CKA-TAR-029 (v2: UTF-8, no NUL) and CKA-TAR-030 (v1: UTF-8, a warning) for the name and link target.
-    private func checkEncoding(_ h: TarHeader) {
-        checkEncoding(h, "name", h.pathBytes)
-        if !h.linkBytes.isEmpty { checkEncoding(h, "link target", h.linkBytes) }
-    }
-
-    private func checkEncoding(_ h: TarHeader, _ what: String, _ bytes: [UInt8]) {
-        do {
-            let valid = bytes.withUnsafeBytes { TarPaxBody.isUTF8($0) }
-            if v1 {
-                if !valid { report("CKA-TAR-030", "the \(what) is not valid UTF-8", name: Self.name(h), at: h.headerOffset) }
-            } else if !valid || bytes.withUnsafeBytes({ !$0.isEmpty && memchr($0.baseAddress!, 0, $0.count) != nil }) {
-                report("CKA-TAR-029", "the \(what) is not valid UTF-8 or contains NUL", name: Self.name(h), at: h.headerOffset)
-            }
-        }
-    }
-
-    static func flag(_ t: UInt8) -> String {
-        (0x20..<0x7F).contains(t) ? String(UnicodeScalar(t)) : "\\x" + String(t, radix: 16)
     }
 }
