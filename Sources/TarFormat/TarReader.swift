@@ -15,9 +15,8 @@ public final class TarReader {
     public let limits: TarLimits
     /// When true, pax global headers are also returned as entries of type `.paxGlobal` (as Go does).
     public var yieldsGlobalHeaders = false
-    // The hot buffers marked `@exclusivity(unchecked)` here are private (or privately set) and change only in
-    // straight-line code that no callback or closure re-enters; the run-time access check on them took about 6% of
-    // the validator's instructions, so they are checked at compile time only.
+    // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in
+    // straight-line code that nothing re-enters).
     /// The pax global records seen so far, applied to every later entry (as POSIX and Python do).
     @exclusivity(unchecked) public private(set) var globalRecords: [PaxRecord] = []
     /// How the archive ended; nil until `next()` has returned nil.
@@ -310,7 +309,6 @@ public final class TarReader {
         return body
     }
 
-    /// Applies extended records and long names, decodes sparse maps and sets the data bookkeeping.
     /// `limits.maxPathDepth` for a name.
     private func checkDepth(_ what: String, _ name: [UInt8], at: Int64) throws {
         let depth = Self.depth(name)
@@ -320,6 +318,7 @@ public final class TarReader {
         }
     }
 
+    /// Applies extended records and long names, decodes sparse maps and sets the data bookkeeping.
     private func finishHeader(_ h: inout TarHeader, records: [PaxRecord], longName: [UInt8]?, longLink: [UInt8]?,
                               at: Int64) throws {
         var sparseName: [UInt8]?
@@ -374,18 +373,14 @@ public final class TarReader {
 
     /// The number of components of a name that are neither empty nor `.`.
     static func depth(_ name: [UInt8]) -> Int {
+        var count = 0
         name.withUnsafeBytes { p in
-            guard let base = p.baseAddress, p.count > 0 else { return 0 }
-            var count = 0
-            var start = 0
-            while true {  // component by component, the next '/' found with memchr
-                let end = memchr(base + start, 0x2F, p.count - start).map { UnsafeRawPointer($0) - base } ?? p.count
-                let length = end - start
-                if length > 1 || (length == 1 && p[start] != 0x2E) { count += 1 }
-                if end == p.count { return count }
-                start = end + 1
+            p.forEachRun(separatedBy: 0x2F) { r in
+                if r.count > 1 || (r.count == 1 && p[r.lowerBound] != 0x2E) { count += 1 }
+                return true
             }
         }
+        return count
     }
 
     private func setSparse(_ h: inout TarHeader, encoding: SparseInfo.Encoding, segments: [SparseSegment],

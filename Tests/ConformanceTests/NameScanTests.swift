@@ -1,7 +1,7 @@
 @testable import Conformance
 import XCTest
 
-/// The memchr and word-at-a-time name scans of the tar-layer rules against byte-by-byte definitions.
+/// The tar-layer rules' name scan (memchr, through `forEachRun`) against a byte-by-byte definition.
 final class NameScanTests: XCTestCase {
     /// What is wrong with a name (CKA-TAR-034), worked out from its components.
     private func referenceProblem(_ name: [UInt8]) -> String? {
@@ -24,17 +24,6 @@ final class NameScanTests: XCTestCase {
         for _ in 0..<20_000 {
             let name = (0..<Int.random(in: 0...24, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
             XCTAssertEqual(TarNames.problem(name), referenceProblem(name), String(decoding: name, as: UTF8.self))
-        }
-    }
-
-    func testCommonPrefixOfTwoNames() {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<20_000 {
-            let shared = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0x61...0x62, using: &generator) }
-            let a = shared + (0..<Int.random(in: 0...20, using: &generator)).map { _ in UInt8.random(in: 0x61...0x62, using: &generator) }
-            let b = shared + (0..<Int.random(in: 0...20, using: &generator)).map { _ in UInt8.random(in: 0x61...0x62, using: &generator) }
-            let expected = zip(a, b).prefix(while: { $0 == $1 }).count
-            XCTAssertEqual(TarLayerRules.commonPrefix(a, b), expected)
         }
     }
 }

@@ -18,9 +18,8 @@ public final class RecordSpool {
     /// Why the temporary file failed, if it did (the records after it are lost).
     public private(set) var ioError: String?
 
-    // The hot buffers marked `@exclusivity(unchecked)` here are private (or privately set) and change only in
-    // straight-line code that no callback or closure re-enters; the run-time access check on them took about 6% of
-    // the validator's instructions, so they are checked at compile time only.
+    // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in
+    // straight-line code that nothing re-enters).
     @exclusivity(unchecked) private var buffer: [UInt8] = []
     private var file: Int32 = -1
     private var fileSize: Int64 = 0

@@ -3,9 +3,8 @@
 /// the current token are dropped as the window moves on, and a single token longer than `maxToken` bytes is a
 /// failure rather than a reason to grow without bound.
 public final class V2JSONInput {
-    // The hot buffers marked `@exclusivity(unchecked)` here are private (or privately set) and change only in
-    // straight-line code that no callback or closure re-enters; the run-time access check on them took about 6% of
-    // the validator's instructions, so they are checked at compile time only.
+    // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in
+    // straight-line code that nothing re-enters).
     /// The loaded bytes (from `base` on).
     @exclusivity(unchecked) public private(set) var buffer: [UInt8]
     /// The absolute position of `buffer[0]`.

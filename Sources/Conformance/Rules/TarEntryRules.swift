@@ -1,8 +1,6 @@
+import ByteStreams
 import CheckpointArchive
 import TarFormat
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The tar-layer rules on an entry's own header fields (CKA-TAR-006, 008, 010, 011, 015, 017, 018, 029, 030), from
 /// the header the reader returned and the entry's header block as stored.
@@ -132,7 +130,7 @@ extension TarLayerRules {
             let valid = bytes.withUnsafeBytes { TarPaxBody.isUTF8($0) }
             if v1 {
                 if !valid { report("CKA-TAR-030", "the \(what) is not valid UTF-8", name: Self.name(h), at: h.headerOffset) }
-            } else if !valid || bytes.withUnsafeBytes({ !$0.isEmpty && memchr($0.baseAddress!, 0, $0.count) != nil }) {
+            } else if !valid || bytes.withUnsafeBytes({ $0.firstOffset(of: 0, in: 0..<$0.count) != nil }) {
                 report("CKA-TAR-029", "the \(what) is not valid UTF-8 or contains NUL", name: Self.name(h), at: h.headerOffset)
             }
         }

@@ -1,3 +1,4 @@
+import ByteStreams
 import TarFormat
 #if canImport(Glibc)
 import Glibc
@@ -208,12 +209,8 @@ enum TarPaxBody {
                   i + length <= body.count, body[i + length - 1] == 0x0A else { return false }
             let content = (j + 1)..<(i + length - 1)
             // The first '=' of the content, and no NUL in the key before it.
-            let base = body.baseAddress!
-            guard let found = memchr(base + content.lowerBound, 0x3D, content.count) else { return false }
-            let eq = UnsafeRawPointer(found) - base
-            guard eq > content.lowerBound, memchr(base + content.lowerBound, 0, eq - content.lowerBound) == nil else {
-                return false
-            }
+            guard let eq = body.firstOffset(of: 0x3D, in: content), eq > content.lowerBound,
+                  body.firstOffset(of: 0, in: content.lowerBound..<eq) == nil else { return false }
             spans.append(Span(key: content.lowerBound..<eq, value: (eq + 1)..<content.upperBound))
             i += length
         }
@@ -250,21 +247,19 @@ enum TarNames {
     static func problem(_ name: [UInt8]) -> String? {
         if name.isEmpty { return "the name is empty" }
         if name.first == 0x2F { return "the name is absolute" }
-        return name.withUnsafeBytes { p -> String? in
-            let base = p.baseAddress!
-            var start = 0
-            while true {  // component by component, the next '/' found with memchr
-                let end = memchr(base + start, 0x2F, p.count - start).map { UnsafeRawPointer($0) - base } ?? p.count
-                switch end - start {
-                case 0: return "the name has an empty component ('//')"
-                case 1 where p[start] == 0x2E: return "the name has a '.' component"
-                case 2 where p[start] == 0x2E && p[start + 1] == 0x2E: return "the name has a '..' component"
-                default: break
+        var problem: String?
+        name.withUnsafeBytes { p in
+            p.forEachRun(separatedBy: 0x2F) { r in
+                switch r.count {
+                case 0: problem = "the name has an empty component ('//')"
+                case 1 where p[r.lowerBound] == 0x2E: problem = "the name has a '.' component"
+                case 2 where p[r.lowerBound] == 0x2E && p[r.lowerBound + 1] == 0x2E: problem = "the name has a '..' component"
+                default: return true
                 }
-                if end == p.count { return nil }
-                start = end + 1
+                return false
             }
         }
+        return problem
     }
 
     /// The proper prefixes of a name, component-wise (`a/b/c` -> `a`, `a/b`).

@@ -22,9 +22,8 @@ public final class TarLayerRules: TarReaderObserver {
     public var offsetsAreInDecompressedLayer = false
 
     var v1: Bool { format == .v1 }
-    // The hot buffers marked `@exclusivity(unchecked)` here are not public and change only in straight-line code
-    // (here and in TarNameRules.swift) that no callback or closure re-enters; the run-time access check on them took about 6% of
-    // the validator's instructions, so they are checked at compile time only.
+    // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in
+    // straight-line code that nothing re-enters).
     /// The header block of the current entry (the last block that is not an extended header).
     var entryBlock: TarRawBlock? {
         hasEntryBlock ? TarRawBlock(bytes: entryBlockBytes, offset: entryBlockOffset) : nil

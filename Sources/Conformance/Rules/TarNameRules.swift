@@ -1,3 +1,4 @@
+import ByteStreams
 import CheckpointArchive
 import TarFormat
 
@@ -13,7 +14,7 @@ extension TarLayerRules {
         let isDirectory = h.type == .directory
         let isRegular = h.type == .regular || h.type == .regularLegacy
         // Proper prefixes end before a '/' at index i > 0; those before `shared` are the previous name's too.
-        let shared = Self.commonPrefix(n, previousName)
+        let shared = n.withUnsafeBytes { a in previousName.withUnsafeBytes { a.commonPrefixLength(with: $0) } }
         var bad = previousBadPrefix.flatMap { $0 < shared ? $0 : nil }
         let first = max(shared, 1)
         for i in first..<max(n.count, first) where n[i] == 0x2F {
@@ -36,20 +37,6 @@ extension TarLayerRules {
         }
         previousName = n
         previousBadPrefix = bad
-    }
-
-    /// The length of the longest common prefix of two names (eight bytes at a time while they agree).
-    static func commonPrefix(_ a: [UInt8], _ b: [UInt8]) -> Int {
-        a.withUnsafeBytes { a in
-            b.withUnsafeBytes { b in
-                let limit = min(a.count, b.count)
-                var i = 0
-                while i + 8 <= limit, a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    == b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { i += 8 }
-                while i < limit, a[i] == b[i] { i += 1 }
-                return i
-            }
-        }
     }
 
     /// CKA-TAR-039 (symlink targets) and CKA-TAR-040 (hard-link targets).

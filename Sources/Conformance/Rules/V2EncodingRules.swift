@@ -1,3 +1,4 @@
+import ByteStreams
 import TarFormat
 #if canImport(Glibc)
 import Glibc
@@ -32,23 +33,22 @@ enum V2EncodingRules {
         }
     }
 
-    static let plainKeys: Set<String> = ["path", "linkpath", "size", "uid", "gid", "mtime"]
     static let ckaKeys: Set<String> = ["CKA.version", "CKA.section", "CKA.section.critical", "CKA.section.name",
                                        "CKA.index", "CKA.pad"]
 
     /// CKA-TAR-025: only the pax keys v2 allows; CKA-V2-005: only the `CKA.` keys part 5 defines.
     static func paxKeys(_ h: TarHeader, records: [V2PaxRecord], report: V2Reporter) {
-        // Six short keys: compared directly (small strings compare as two words), not hashed into the set.
         for r in records where !isPlainKey(r.key) {
             if r.key.hasPrefix("CKA.") {
                 if !ckaKeys.contains(r.key) { report("CKA-V2-005", "the record \(r.key) is not defined by part 5", h) }
-            } else if !plainKeys.contains(r.key), !(r.key.hasPrefix("SCHILY.xattr.") && r.key.utf8.count > 13) {
+            } else if !(r.key.hasPrefix("SCHILY.xattr.") && r.key.utf8.count > 13) {
                 report("CKA-TAR-025", "the pax record \(r.key) is not allowed in v2", h)
             }
         }
     }
 
-    /// Whether `key` is one of `plainKeys`.
+    /// Whether `key` is one of the six standard pax keys v2 allows (compared directly: small strings compare as two
+    /// words, cheaper than hashing into a set).
     @inline(__always)
     static func isPlainKey(_ key: String) -> Bool {
         key == "mtime" || key == "path" || key == "size" || key == "linkpath" || key == "uid" || key == "gid"
@@ -87,10 +87,7 @@ enum V2EncodingRules {
 
     /// The NUL-terminated field `range` of `block`, without copying.
     static func fieldSlice(_ block: [UInt8], _ range: Range<Int>) -> ArraySlice<UInt8> {
-        let end = block.withUnsafeBufferPointer { b -> Int in
-            guard let nul = memchr(b.baseAddress! + range.lowerBound, 0, range.count) else { return range.upperBound }
-            return range.lowerBound + (UnsafeRawPointer(nul) - UnsafeRawPointer(b.baseAddress! + range.lowerBound))
-        }
+        let end = block.withUnsafeBytes { $0.firstOffset(of: 0, in: range) } ?? range.upperBound
         return block[range.lowerBound..<end]
     }
 
@@ -143,19 +140,13 @@ enum V2EncodingRules {
     static func limits(_ h: TarHeader, raw: V2RawEntry, records: [V2PaxRecord], report: V2Reporter) {
         let name = h.pathBytes
         let length = name.last == 0x2F ? name.count - 1 : name.count
-        var components = 1, longest = 0
+        var components = 0, longest = 0
         name.withUnsafeBytes { name in
-            // Component by component, the next '/' found with memchr.
-            guard length > 0, let base = name.baseAddress else { return }
-            var start = 0
-            while let slash = memchr(base + start, 0x2F, length - start) {
-                let end = UnsafeRawPointer(slash) - base
-                longest = max(longest, end - start)
+            UnsafeRawBufferPointer(rebasing: name[..<length]).forEachRun(separatedBy: 0x2F) { r in
                 components += 1
-                start = end + 1
-                if start >= length { break }
+                longest = max(longest, r.count)
+                return true
             }
-            longest = max(longest, length - start)
         }
         var problems: [String] = []
         if length > 4096 { problems.append("a name longer than 4096 bytes") }

@@ -56,9 +56,8 @@ struct V2RawEntry {
 /// entry costs no allocation once the first entries have been read.
 final class V2StreamObserver: TarReaderObserver {
     private let forward: TarReaderObserver?
-    // The hot buffers marked `@exclusivity(unchecked)` here are private (or privately set) and change only in
-    // straight-line code that no callback or closure re-enters; the run-time access check on them took about 6% of
-    // the validator's instructions, so they are checked at compile time only.
+    // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in
+    // straight-line code that nothing re-enters).
     /// Everything the observer keeps, in one stored property: a callback makes one access to it, not one per field.
     @exclusivity(unchecked) private var state = State()
 

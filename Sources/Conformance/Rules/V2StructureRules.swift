@@ -1,3 +1,4 @@
+import ByteStreams
 import CheckpointArchive
 import TarFormat
 
@@ -335,13 +336,11 @@ enum V2SectionRules {
     /// negative when `a` precedes `b`, zero when they are equal, positive
     /// when `b` precedes `a`.
     static func order(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Int {
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
+        a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
                 let n = min(a.count, b.count)
-                var i = 0
-                // Names share long prefixes: skip the common part eight bytes at a time.
-                while i + 8 <= n, UnsafeRawPointer(a.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                    == UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self) { i += 8 }
+                // Names share long prefixes: the common part is skipped a word at a time.
+                var i = a.commonPrefixLength(with: b)
                 while i < n {
                     let x = a[i] == 0x2F ? 0 : a[i], y = b[i] == 0x2F ? 0 : b[i]
                     if x != y { return x < y ? -1 : 1 }
