@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One pax extended header record: `"%d %s=%s\n"`, where the length counts the whole record.
 public struct PaxRecord: Hashable, Sendable {
     /// The key (UTF-8, no `=` or NUL).
@@ -61,39 +65,53 @@ enum PaxParser {
     /// Parses every record in `body`.
     /// - Throws: `TarError.Kind.invalidPaxRecord` naming the first defect; the caller adds the offset.
     static func parse(_ body: [UInt8]) throws(TarError.Kind) -> [PaxRecord] {
+        // Scanned through a raw pointer (the array's checked subscripts and slices cost more than the scan), and
+        // the result sized for the usual single record (a sub-second `mtime`).
+        let result: Result<[PaxRecord], TarError.Kind> = body.withUnsafeBufferPointer { buffer in
+            guard let b = buffer.baseAddress else { return .success([]) }
+            do throws(TarError.Kind) { return .success(try parse(b, count: buffer.count)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private static func parse(_ b: UnsafePointer<UInt8>, count: Int) throws(TarError.Kind) -> [PaxRecord] {
         var records: [PaxRecord] = []
+        records.reserveCapacity(1)
         var i = 0
-        while i < body.count {
+        while i < count {
             // Length: decimal digits without leading zeros, then one space.
             var j = i
             var length = 0
-            while j < body.count, body[j] >= 0x30, body[j] <= 0x39 {
+            while j < count, b[j] &- 0x30 < 10 {
                 if j - i >= 10 { throw .invalidPaxRecord(reason: "record length has too many digits") }
-                length = length * 10 + Int(body[j] - 0x30)
+                length = length * 10 + Int(b[j] &- 0x30)
                 j += 1
             }
             if j == i { throw .invalidPaxRecord(reason: "record does not start with a decimal length") }
-            if body[i] == 0x30 { throw .invalidPaxRecord(reason: "record length has a leading zero") }
-            guard j < body.count, body[j] == 0x20 else {
+            if b[i] == 0x30 { throw .invalidPaxRecord(reason: "record length has a leading zero") }
+            guard j < count, b[j] == 0x20 else {
                 throw .invalidPaxRecord(reason: "record length is not followed by a space")
             }
-            guard length > j - i + 1, i + length <= body.count else {
+            guard length > j - i + 1, i + length <= count else {
                 throw .invalidPaxRecord(reason: "record length \(length) does not fit the header")
             }
             let end = i + length
-            guard body[end - 1] == 0x0A else {
+            guard b[end - 1] == 0x0A else {
                 throw .invalidPaxRecord(reason: "record of length \(length) does not end in a newline")
             }
-            let content = body[(j + 1)..<(end - 1)]
-            guard let eq = content.firstIndex(of: 0x3D) else {
+            // The content lies in j + 1 ..< end - 1: "key=value".
+            let contentStart = j + 1, contentEnd = end - 1
+            guard let eqPointer = memchr(b + contentStart, 0x3D, contentEnd - contentStart) else {
                 throw .invalidPaxRecord(reason: "record has no '='")
             }
-            let keyBytes = content[content.startIndex..<eq]
-            guard !keyBytes.isEmpty else { throw .invalidPaxRecord(reason: "record has an empty key") }
-            guard !keyBytes.contains(0) else { throw .invalidPaxRecord(reason: "record key contains NUL") }
-            let value = Array(content[(eq + 1)...])
-            let key = String(decoding: keyBytes, as: UTF8.self)
-            if value.contains(0), Self.nulForbiddenKeys.contains(key) {
+            let eq = UnsafePointer<UInt8>(eqPointer.assumingMemoryBound(to: UInt8.self)) - b
+            guard eq > contentStart else { throw .invalidPaxRecord(reason: "record has an empty key") }
+            guard memchr(b + contentStart, 0, eq - contentStart) == nil else {
+                throw .invalidPaxRecord(reason: "record key contains NUL")
+            }
+            let value = Array(UnsafeBufferPointer(start: b + eq + 1, count: contentEnd - eq - 1))
+            let key = String(decoding: UnsafeBufferPointer(start: b + contentStart, count: eq - contentStart), as: UTF8.self)
+            if memchr(b + eq + 1, 0, contentEnd - eq - 1) != nil, Self.nulForbiddenKeys.contains(key) {
                 throw .invalidPaxRecord(reason: "value of '\(key)' contains NUL")
             }
             records.append(PaxRecord(key: key, value: value))
