@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// `ckpt create`'s peak memory does not grow with the number of files (issues 4 and 7): the file records
-/// and digests of the index are spooled, the tree is walked as it is written. Benchmarks/many-entries.sh
-/// measures 100,000 and 1,000,000 files; here a tenfold step in files must not move the peak RSS.
+/// and digests of the index are spooled, the tree is walked as it is written. Benchmarks/bounds.sh measures
+/// 1,000,000 files (its million-v2 case); here a tenfold step in files must not move the peak RSS.
 final class EncoderMemoryTests: XCTestCase {
     /// Peak RSS in KiB, measured by GNU time: `wait4`'s own figure would include this test process's peak, since
     /// Linux carries the spawning process's high-water mark over the child's exec.
