@@ -8,8 +8,9 @@ public struct DecodedStream {
     /// the original source directly; otherwise a decoder (`DecompressingSource`).
     public let source: ByteSource
 
-    /// The decoder, when the stream is compressed.
-    public var decoder: DecompressingSource? { source as? DecompressingSource }
+    /// The decoder, when the stream is compressed. (For `.none` the source is the caller's own, and no cast is
+    /// made: the first cast of a type to a protocol makes the runtime search every conformance in the binary.)
+    public var decoder: DecompressingSource? { format == .none ? nil : source as? DecompressingSource }
 
     /// How far the underlying (compressed) source has been consumed, in its `position` terms.
     public var compressedPosition: Int64 { decoder?.compressedPosition ?? source.position }

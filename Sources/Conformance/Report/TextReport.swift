@@ -26,9 +26,11 @@ public enum TextReport {
             }
             if let digest = r.indexDigest { out.append("  index digest \(digest)") }
         }
-        let counts = Dictionary(grouping: reports, by: \.verdict).mapValues(\.count)
-        out.append("\(reports.count) file\(reports.count == 1 ? "" : "s"): \(counts[.valid] ?? 0) valid, "
-                   + "\(counts[.acceptable] ?? 0) acceptable, \(counts[.invalid] ?? 0) invalid")
+        // Counted in a loop: a dictionary keyed by verdict would be the run's only one, and the first use of a
+        // generic type costs the runtime a search of every protocol conformance in the binary (0.1 ms).
+        func count(_ v: Verdict) -> Int { reports.reduce(0) { $0 + ($1.verdict == v ? 1 : 0) } }
+        out.append("\(reports.count) file\(reports.count == 1 ? "" : "s"): \(count(.valid)) valid, "
+                   + "\(count(.acceptable)) acceptable, \(count(.invalid)) invalid")
         return out.joined(separator: "\n")
     }
 
