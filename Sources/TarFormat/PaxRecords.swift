@@ -67,11 +67,10 @@ enum PaxParser {
     static func parse(_ body: [UInt8]) throws(TarError.Kind) -> [PaxRecord] {
         // Scanned through a raw pointer (the array's checked subscripts and slices cost more than the scan), and
         // the result sized for the usual single record (a sub-second `mtime`).
-        let result: Result<[PaxRecord], TarError.Kind> = body.withUnsafeBufferPointer { buffer in
-            guard let b = buffer.baseAddress else { return .success([]) }
-            do throws(TarError.Kind) { return .success(try parse(b, count: buffer.count)) } catch { return .failure(error) }
+        try body.withUnsafeBufferPointer { buffer throws(TarError.Kind) in
+            guard let b = buffer.baseAddress else { return [] }
+            return try parse(b, count: buffer.count)
         }
-        return try result.get()
     }
 
     private static func parse(_ b: UnsafePointer<UInt8>, count: Int) throws(TarError.Kind) -> [PaxRecord] {
