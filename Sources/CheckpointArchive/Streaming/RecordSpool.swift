@@ -38,13 +38,7 @@ public final class RecordSpool {
     public var isOnDisk: Bool { file >= 0 }
 
     /// Appends one record (its bytes are framed with their length).
-    public func append(_ record: RecordWriter) {
-        var n = UInt32(record.bytes.count)
-        withUnsafeBytes(of: &n) { buffer.append(contentsOf: $0) }
-        buffer.append(contentsOf: record.bytes)
-        count += 1
-        if buffer.count >= memoryLimit { flush() }
-    }
+    public func append(_ record: RecordWriter) { append { $0.bytes.append(contentsOf: record.bytes) } }
 
     /// Appends the record `build` writes. The writer appends to the spool's own buffer (its length is filled in
     /// afterwards), so the record is not copied.

@@ -56,13 +56,13 @@ enum V2EntryRules {
         if marker, keys.contains("CKA.index") { throw refuse("CKA-V2-005", "a section marker carries CKA.index") }
     }
 
-    /// The ustar numeric fields pax may stand in for: key, offset and width in the header block, and the values
-    /// the field holds (CKA-TAR-015).
-    static let paxCarried: [(key: String, offset: Int, width: Int, fits: ClosedRange<Int64>)] = [
-        ("uid", 108, 8, 0...2_097_151),
-        ("gid", 116, 8, 0...2_097_151),
-        ("size", 124, 12, 0...((8 << 30) - 1)),
-        ("mtime", 136, 12, 0...8_589_934_591),
+    /// The ustar numeric fields pax may stand in for: key, offset and width in the header block (CKA-TAR-015). A
+    /// field holds 0 to the largest number its octal digits (all bytes but the terminator) can write.
+    static let paxCarried: [(key: String, offset: Int, width: Int)] = [
+        ("uid", 108, 8),
+        ("gid", 116, 8),
+        ("size", 124, 12),
+        ("mtime", 136, 12),
     ]
 
     /// CKA-TAR-015: a value that does not fit its ustar field travels in pax, and the field then holds 0 (a reader
@@ -72,7 +72,7 @@ enum V2EntryRules {
         for field in paxCarried {
             guard let text = h.paxValue(field.key) else { continue }
             let value = field.key == "mtime" ? TarTime(paxString: text)?.seconds : Int64(text)
-            guard let value, !field.fits.contains(value) else { continue }
+            guard let value, value < 0 || value > (1 << (3 * Int64(field.width - 1))) - 1 else { continue }
             let bytes = block[field.offset..<(field.offset + field.width)]
             if !bytes.allSatisfy({ $0 == 0x30 || $0 == 0x20 || $0 == 0 }) {
                 throw CheckpointError("CKA-TAR-015", "\(field.key) \(text) is carried by pax, so the ustar \(field.key) "

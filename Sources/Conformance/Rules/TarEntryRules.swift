@@ -74,38 +74,26 @@ extension TarLayerRules {
             default: index = last.mtime
             }
             guard let index else { continue }
-            let carried = Self.paxCarried[n]
+            let field = Self.paxCarried[n]
             let record = h.paxRecords[index]
             // The reader parsed the last mtime record into `h.mtime` (or refused the entry).
             let number: Int64? = n == 3 ? h.mtime.seconds : record.value.withUnsafeBytes { bytes -> Int64? in
                 Self.isDecimalInteger(bytes) ? Int64(String(decoding: bytes, as: UTF8.self)) : nil
             }
-            guard let number, number < 0 || number > carried.maximum else { continue }
+            guard let number, number < 0 || number > field.largestOctal else { continue }
             let value = String(decoding: record.value, as: UTF8.self)
             guard let block = entryBlock else { return }
-            if block.isBase256(carried.field) || TarRawBlock.octalValue(block.field(carried.field)) != 0 {
-                report("CKA-TAR-015", "\(carried.key) \(value) is carried by pax, so the ustar \(carried.key) field must hold 0",
+            if block.isBase256(field) || TarRawBlock.octalValue(block.field(field)) != 0 {
+                report("CKA-TAR-015", "\(field.name) \(value) is carried by pax, so the ustar \(field.name) field must hold 0",
                        name: Self.name(h), at: h.headerOffset)
             }
         }
     }
 
-    /// A value CKA-TAR-015 is about: the pax key, its ustar field, and the largest value the field holds (the
-    /// smallest is 0). A plain struct: a tuple with a `ClosedRange<Int64>` made the runtime instantiate generic
-    /// metadata on first use, a search of every protocol conformance in the binary.
-    struct PaxCarried {
-        let key: String
-        let field: TarRawBlock.NumericField
-        let maximum: Int64
-    }
-
-    /// The values CKA-TAR-015 is about, in the order `checkPaxCarriedValues` relies on.
-    static let paxCarried: [PaxCarried] = [
-        PaxCarried(key: "size", field: TarRawBlock.size, maximum: (8 << 30) - 1),
-        PaxCarried(key: "uid", field: TarRawBlock.uid, maximum: 2_097_151),
-        PaxCarried(key: "gid", field: TarRawBlock.gid, maximum: 2_097_151),
-        PaxCarried(key: "mtime", field: TarRawBlock.mtime, maximum: 8_589_934_591),
-    ]
+    /// The ustar fields CKA-TAR-015 is about, in the order `checkPaxCarriedValues` relies on; each field's name is its
+    /// pax key. (A plain array: a table with a `ClosedRange<Int64>` in it made the runtime instantiate generic
+    /// metadata on first use, a search of every protocol conformance in the binary.)
+    static let paxCarried = [TarRawBlock.size, TarRawBlock.uid, TarRawBlock.gid, TarRawBlock.mtime]
 
     /// CKA-TAR-017: v2 mode bits only within 07777.
     func checkModeBits(_ h: TarHeader) {

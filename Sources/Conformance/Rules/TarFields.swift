@@ -76,6 +76,9 @@ struct TarRawBlock {
     struct NumericField {
         let name: String
         let range: Range<Int>
+
+        /// The largest value its octal digits hold (all bytes but the terminator).
+        var largestOctal: Int64 { (1 << (3 * Int64(range.count - 1))) - 1 }
     }
 
     static let mode = NumericField(name: "mode", range: 100..<108)
