@@ -9,8 +9,8 @@
 #    ckpt-validate spends above it;
 #  - zstd-compressed: against `zstd -dc | sha256sum` (need >= 85%);
 #  - peak RSS of every run (need < 64 MiB; Benchmarks/validate-many.sh measures it against the entry count).
-# Wall-clock times are the best of RUNS runs (default 5); CPU times (user + system) are printed too, as
-# they are less disturbed by other load on the machine.
+# Wall-clock times are the best of RUNS runs (default 5); CPU times (user + system) of the --no-digests runs are
+# printed too, as they are less disturbed by other load on the machine.
 # Usage: Benchmarks/validate.sh   (needs python3, GNU tar, zstd, GNU time, bc; perf and gcc for the floor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,13 +36,25 @@ t() { # best of $runs wall-clock seconds
   done
   printf '%.3f' "$best"
 }
-cpu() { # mean CPU seconds (task-clock, user + system) over 4 * $runs runs, with perf; GNU time otherwise
-  if command -v perf >/dev/null && perf stat -x, -e task-clock true >/dev/null 2>&1; then
-    perf stat -x, -r $((4 * runs)) -e task-clock bash -c "exec $1 >/dev/null 2>&1" 2>&1 >/dev/null \
-      | awk -F, '/task-clock/ { printf "%.4f", $1 / 1000 }'
-  else
-    { /usr/bin/time -f "%U %S" bash -c "$1 >/dev/null 2>&1"; } 2>&1 | tail -1 | awk '{ printf "%.3f", $1 + $2 }'
+cpu_rounds() { # best[COMMAND] = CPU seconds of each COMMAND (see the --no-digests section)
+  local stat_file c v
+  if ! { command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; }; then
+    # Without perf: user + system time of one run, from GNU time.
+    for c in "$@"; do
+      best[$c]=$({ /usr/bin/time -f "%U %S" bash -c "$c >/dev/null 2>&1"; } 2>&1 | tail -1 | awk '{ printf "%.3f", $1 + $2 }')
+    done
+    return
   fi
+  stat_file=$(mktemp)
+  for _ in 1 2 3 4 5; do
+    for c in "$@"; do
+      # shellcheck disable=SC2086 # the command is split into its words on purpose
+      perf stat -x, -o "$stat_file" -r $((4 * runs)) -e task-clock $c >/dev/null 2>&1 || true
+      v=$(awk -F, '/task-clock/ { printf "%.5f", $1 / 1000 }' "$stat_file")
+      if [[ -z ${best[$c]:-} ]] || (( $(echo "$v < ${best[$c]}" | bc -l) )); then best[$c]=$v; fi
+    done
+  done
+  rm -f "$stat_file"
 }
 rss() { /usr/bin/time -f %M bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
 pct() { echo "scale=1; 100 * $1 / $2" | bc -l; }
@@ -64,43 +76,33 @@ echo "  for reference: openssl dgst -sha256 ${o}s ($(pct "$o" "$v")%)"
 # the archive as FileSource does (Benchmarks/floor/header-walk.c, less a C program's own start-up, that of
 # `true`). What tar's CPU time leaves above the floor is all a validator may spend on its own work for the two to
 # be even.
-tt=$(t "tar -tf $work/v2.tar")
-n=$(t "$bin/ckpt-validate --quiet --no-digests $work/v2.tar")
-ns=$(t "$static --quiet --no-digests $work/v2.tar")
+tar_cmd="tar -tf $work/v2.tar"
+static_cmd="$static --quiet --no-digests $work/v2.tar"
+default_cmd="$bin/ckpt-validate --quiet --no-digests $work/v2.tar"
+tt=$(t "$tar_cmd"); ns=$(t "$static_cmd"); n=$(t "$default_cmd")
 h=$(t "$bin/ckpt-validate --help"); hs=$(t "$static --help")
 declare -A best
-cmds=("tar -tf $work/v2.tar" "$static --quiet --no-digests $work/v2.tar" "$bin/ckpt-validate --quiet --no-digests $work/v2.tar")
+minimal_cmd="$static --quiet --no-digests Vectors/v2/valid/v2-minimal.tar"
+floor_cmd="$work/floor-build/release/startup-floor"
+walk_cmd="$work/header-walk $work/v2.tar"
 floor=no
 if command -v gcc >/dev/null; then
   swift build -c release --static-swift-stdlib --package-path Benchmarks/floor --scratch-path "$work/floor-build" \
     >/dev/null 2>&1 || { echo "cannot build Benchmarks/floor" >&2; exit 1; }
   gcc -O2 -o "$work/header-walk" Benchmarks/floor/header-walk.c
-  cmds+=("$static --quiet --no-digests Vectors/v2/valid/v2-minimal.tar" "$work/floor-build/release/startup-floor"
-         "$work/header-walk $work/v2.tar" "true")
   floor=yes
-fi
-if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
-  stat_file=$(mktemp)
-  for _ in 1 2 3 4 5; do
-    for c in "${cmds[@]}"; do
-      # shellcheck disable=SC2086 # the command is split into its words on purpose
-      perf stat -x, -o "$stat_file" -r $((4 * runs)) -e task-clock $c >/dev/null 2>&1 || true
-      v=$(awk -F, '/task-clock/ { printf "%.5f", $1 / 1000 }' "$stat_file")
-      if [[ -z ${best[$c]:-} ]] || (( $(echo "$v < ${best[$c]}" | bc -l) )); then best[$c]=$v; fi
-    done
-  done
-  rm -f "$stat_file"
+  cpu_rounds "$tar_cmd" "$static_cmd" "$default_cmd" "$minimal_cmd" "$floor_cmd" "$walk_cmd" true
 else
-  for c in "${cmds[@]}"; do best[$c]=$(cpu "$c"); done
+  cpu_rounds "$tar_cmd" "$static_cmd" "$default_cmd"
 fi
-ttc=${best[${cmds[0]}]}; nsc=${best[${cmds[1]}]}; nc=${best[${cmds[2]}]}
+ttc=${best[$tar_cmd]}; nsc=${best[$static_cmd]}; nc=${best[$default_cmd]}
 echo "--no-digests, seekable: tar -tf ${tt}s (CPU ${ttc}s)"
 echo "  shipped (static) ckpt-validate ${ns}s (CPU ${nsc}s): tar/ckpt = $(ratio "$tt" "$ns") wall, $(ratio "$ttc" "$nsc") CPU (need >= 1.0)"
 echo "  default release build ${n}s (CPU ${nc}s): tar/ckpt = $(ratio "$tt" "$n") wall, $(ratio "$ttc" "$nc") CPU (for reference)"
 echo "  start-up (ckpt-validate --help): shipped ${hs}s, default build ${h}s"
 if [[ $floor == yes ]]; then
   entries=$("$work/header-walk" "$work/v2.tar")
-  minimal=${best[${cmds[3]}]}; start_c=${best[${cmds[4]}]}; walk=${best[${cmds[5]}]}; c_start=${best[${cmds[6]}]}
+  minimal=${best[$minimal_cmd]}; start_c=${best[$floor_cmd]}; walk=${best[$walk_cmd]}; c_start=${best[true]}
   reading=$(echo "$walk - $c_start" | bc -l); lowest=$(echo "$start_c + $reading" | bc -l)
   echo "  floor (CPU): start-up ${start_c}s + reading ${reading}s = ${lowest}s, $(pct "$lowest" "$ttc")% of tar -tf's"
   # Above the floor, ckpt-validate spends a fixed part (its time on the 7-entry minimal archive less the start-up
