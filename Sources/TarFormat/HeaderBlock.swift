@@ -48,44 +48,6 @@ enum HeaderBlock {
         return acc == 0
     }
 
-    /// The unsigned sum of the block with the checksum field read as spaces (the sum almost every header
-    /// records): a word at a time, its bytes added in four 16-bit lanes (64 words of at most 2 x 255 per lane do
-    /// not overflow them).
-    static func unsignedChecksum(_ block: UnsafeRawBufferPointer) -> Int64 {
-        let m: UInt64 = 0x00FF_00FF_00FF_00FF
-        var lanes: UInt64 = 0
-        for i in stride(from: 0, to: size, by: 8) {
-            let w = block.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            lanes &+= (w & m) &+ ((w >> 8) & m)
-        }
-        var sum = Int64(lanes & 0xFFFF) + Int64(lanes >> 16 & 0xFFFF) + Int64(lanes >> 32 & 0xFFFF) + Int64(lanes >> 48)
-        for i in checksum { sum += 0x20 - Int64(block[i]) }
-        return sum
-    }
-
-    /// The unsigned and signed sums of the block with the checksum field read as spaces.
-    static func checksums(_ block: UnsafeRawBufferPointer) -> (unsigned: Int64, signed: Int64) {
-        // Sixteen bytes at a time into 16-bit lanes (32 vectors of at most 255 do not overflow them), with the
-        // bytes whose top bit is set (they count 256 less in the signed sum) counted the same way; the checksum
-        // field is then taken out and counted as eight spaces.
-        var sum = SIMD16<UInt16>()
-        var high = SIMD16<UInt16>()
-        let base = block.baseAddress!
-        for i in stride(from: 0, to: size, by: 16) {
-            let v = base.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
-            sum &+= SIMD16<UInt16>(truncatingIfNeeded: v)
-            high &+= SIMD16<UInt16>(truncatingIfNeeded: v &>> 7)
-        }
-        var unsigned = Int64(SIMD16<UInt32>(truncatingIfNeeded: sum).wrappedSum())
-        var highCount = Int64(high.wrappedSum())
-        for i in checksum {
-            let c = base.load(fromByteOffset: i, as: UInt8.self)
-            unsigned += 0x20 - Int64(c)
-            highCount -= Int64(c >> 7)
-        }
-        return (unsigned, unsigned - 256 * highCount)
-    }
-
     /// The layout a block's magic identifies.
     static func format(of block: UnsafeRawBufferPointer) -> TarHeaderFormat {
         // magic (6 bytes) and version (2) are contiguous: compare them as one 64-bit word.

@@ -50,7 +50,7 @@ enum HeaderEncoder {
             for r in h.paxRecords where records[r.key] == nil { records[r.key] = r }
             // Checksum: sum of the block with the checksum field as spaces, as six octal digits, NUL, space.
             for i in HeaderBlock.checksum { b[i] = 0x20 }
-            let sum = HeaderBlock.checksums(UnsafeRawBufferPointer(b)).unsigned
+            let sum = TarHeaderChecksum.unsigned(UnsafeRawBufferPointer(b))
             var v = sum
             for i in stride(from: 153, through: 148, by: -1) { b[i] = 0x30 + UInt8(v & 7); v >>= 3 }
             b[154] = 0

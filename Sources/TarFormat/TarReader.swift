@@ -267,8 +267,8 @@ public final class TarReader {
             throw TarError(.invalidNumericField(field: "chksum"), offset: at)
         }
         // The unsigned sum first: the signed one is needed only when it does not match.
-        if recorded == HeaderBlock.unsignedChecksum(raw) { return }
-        let sums = HeaderBlock.checksums(raw)
+        if recorded == TarHeaderChecksum.unsigned(raw) { return }
+        let sums = TarHeaderChecksum.sums(raw)
         guard recorded == sums.unsigned || recorded == sums.signed else {
             throw TarError(.badChecksum(recorded: recorded, unsigned: sums.unsigned, signed: sums.signed), offset: at)
         }

@@ -10,6 +10,13 @@ final class HeaderScanTests: XCTestCase {
         return sum
     }
 
+    /// The signed header sum (bytes as Int8), the checksum field read as spaces, as the byte loop computes it.
+    private func referenceSignedSum(_ block: [UInt8]) -> Int64 {
+        var sum: Int64 = 0
+        for (i, c) in block.enumerated() { sum += HeaderBlock.checksum.contains(i) ? 0x20 : Int64(Int8(bitPattern: c)) }
+        return sum
+    }
+
     /// Random blocks, blocks of one repeated byte (all 0xFF is the largest sum) and blocks of random high bytes.
     func testUnsignedChecksumIsTheByteSum() {
         var generator = SystemRandomNumberGenerator()
@@ -18,8 +25,9 @@ final class HeaderScanTests: XCTestCase {
         for _ in 0..<1000 { blocks.append((0..<512).map { _ in UInt8.random(in: 0x80...0xFF, using: &generator) }) }
         for block in blocks {
             block.withUnsafeBytes { raw in
-                XCTAssertEqual(HeaderBlock.unsignedChecksum(raw), referenceSum(block))
-                XCTAssertEqual(HeaderBlock.unsignedChecksum(raw), HeaderBlock.checksums(raw).unsigned)
+                XCTAssertEqual(TarHeaderChecksum.unsigned(raw), referenceSum(block))
+                XCTAssertEqual(TarHeaderChecksum.unsigned(raw), TarHeaderChecksum.sums(raw).unsigned)
+                XCTAssertEqual(TarHeaderChecksum.sums(raw).signed, referenceSignedSum(block))
             }
         }
     }

@@ -96,10 +96,9 @@ final class LastHeaderBlock: TarReaderObserver {
     func tarReader(_ reader: TarReader, readHeaderBlock block: UnsafeRawBufferPointer, at offset: Int64) {
         bytes = Array(block)
         guard signedChecksumAt == nil else { return }
-        var sum = 0
-        for (i, b) in block.enumerated() { sum += (148..<156).contains(i) ? 0x20 : Int(b) }
-        let field = block[148..<156].prefix { $0 != 0 && $0 != 0x20 }
-        if let recorded = Int(String(decoding: field.drop { $0 == 0x20 }, as: UTF8.self), radix: 8), recorded != sum {
+        let sum = TarHeaderChecksum.unsigned(block)
+        let field = block[TarHeaderChecksum.field].prefix { $0 != 0 && $0 != 0x20 }
+        if let recorded = Int64(String(decoding: field.drop { $0 == 0x20 }, as: UTF8.self), radix: 8), recorded != sum {
             signedChecksumAt = offset
         }
     }

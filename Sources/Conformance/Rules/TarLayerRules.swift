@@ -211,17 +211,13 @@ public final class TarLayerRules: TarReaderObserver {
         var top: UInt64 = 0
         for i in stride(from: 0, to: 512, by: 8) { top |= block.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
         guard top & 0x8080_8080_8080_8080 != 0 else { return }
-        var sum = 0
-        var high = false
-        for i in 0..<512 {
-            let c = block[i]
-            if (148..<156).contains(i) { sum += 0x20 } else { sum += Int(c); high = high || c >= 0x80 }
-        }
-        // Without a byte >= 0x80 the signed and unsigned sums agree, and the reader checked the sum.
-        guard high, let recorded = TarRawBlock.octalValue(TarRawBlock(block, offset: offset).field(TarRawBlock.checksum)),
-              recorded != Int64(sum) else { return }
+        let sums = TarHeaderChecksum.sums(block)
+        // Without a byte >= 0x80 outside the field the two sums agree, and the reader checked the sum.
+        guard sums.signed != sums.unsigned,
+              let recorded = TarRawBlock.octalValue(TarRawBlock(block, offset: offset).field(TarRawBlock.checksum)),
+              recorded != sums.unsigned else { return }
         report("CKA-TAR-004", "malformed: the checksum \(recorded) is the sum of the header bytes taken as signed "
-               + "values; the unsigned sum is \(sum)", name: nil, at: offset)
+               + "values; the unsigned sum is \(sums.unsigned)", name: nil, at: offset)
     }
 
     /// CKA-TAR-012 (octal grammar), CKA-TAR-013 (v1 base-256), CKA-TAR-014 (v2 encoding).
