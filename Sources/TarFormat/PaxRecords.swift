@@ -61,61 +61,84 @@ extension PaxRecord {
 }
 
 /// Parsing of a pax extended header body into records, strictly (as Python's tarfile and Go do).
-enum PaxParser {
-    /// Parses every record in `body`.
-    /// - Throws: `TarError.Kind.invalidPaxRecord` naming the first defect; the caller adds the offset.
-    static func parse(_ body: [UInt8]) throws(TarError.Kind) -> [PaxRecord] {
-        // Scanned through a raw pointer (the array's checked subscripts and slices cost more than the scan), and
-        // the result sized for the usual single record (a sub-second `mtime`).
-        try body.withUnsafeBufferPointer { buffer throws(TarError.Kind) in
-            guard let b = buffer.baseAddress else { return [] }
-            return try parse(b, count: buffer.count)
-        }
-    }
+/// Where one record of a pax extended header body lies: the byte ranges of its key and value in the body, and the
+/// record's length (its decimal length field).
+public struct PaxRecordSpan: Sendable, Equatable {
+    public let key: Range<Int>
+    public let value: Range<Int>
+    public let length: Int
 
-    private static func parse(_ b: UnsafePointer<UInt8>, count: Int) throws(TarError.Kind) -> [PaxRecord] {
-        var records: [PaxRecord] = []
-        records.reserveCapacity(1)
+    @inlinable
+    public init(key: Range<Int>, value: Range<Int>, length: Int) {
+        self.key = key
+        self.value = value
+        self.length = length
+    }
+}
+
+/// The grammar of a pax extended header body, `"%d %s=%s\n"` record after record, in one place: the reader builds
+/// its records on it, and the validator reads bodies through the spans it finds without copying them.
+public enum PaxRecordGrammar {
+    /// Walks the records of `body`, handing each well-formed one to `visit` in order; `visit` returns false to stop.
+    /// - Returns: nil when every record was well formed (or `visit` stopped the walk); otherwise why the record after
+    ///   the last one visited breaks the grammar.
+    /// Inlinable, so that each caller's `visit` is compiled into the scan: it runs for every pax header read.
+    @inlinable
+    public static func scan(_ body: UnsafeRawBufferPointer, _ visit: (PaxRecordSpan) -> Bool) -> String? {
+        guard let b = body.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        let count = body.count
         var i = 0
         while i < count {
             // Length: decimal digits without leading zeros, then one space.
             var j = i
             var length = 0
             while j < count, b[j] &- 0x30 < 10 {
-                if j - i >= 10 { throw .invalidPaxRecord(reason: "record length has too many digits") }
+                if j - i >= 10 { return "record length has too many digits" }
                 length = length * 10 + Int(b[j] &- 0x30)
                 j += 1
             }
-            if j == i { throw .invalidPaxRecord(reason: "record does not start with a decimal length") }
-            if b[i] == 0x30 { throw .invalidPaxRecord(reason: "record length has a leading zero") }
-            guard j < count, b[j] == 0x20 else {
-                throw .invalidPaxRecord(reason: "record length is not followed by a space")
-            }
-            guard length > j - i + 1, i + length <= count else {
-                throw .invalidPaxRecord(reason: "record length \(length) does not fit the header")
-            }
+            if j == i { return "record does not start with a decimal length" }
+            if b[i] == 0x30 { return "record length has a leading zero" }
+            guard j < count, b[j] == 0x20 else { return "record length is not followed by a space" }
+            guard length > j - i + 1, i + length <= count else { return "record length \(length) does not fit the header" }
             let end = i + length
-            guard b[end - 1] == 0x0A else {
-                throw .invalidPaxRecord(reason: "record of length \(length) does not end in a newline")
-            }
+            guard b[end - 1] == 0x0A else { return "record of length \(length) does not end in a newline" }
             // The content lies in j + 1 ..< end - 1: "key=value".
             let contentStart = j + 1, contentEnd = end - 1
-            guard let eqPointer = memchr(b + contentStart, 0x3D, contentEnd - contentStart) else {
-                throw .invalidPaxRecord(reason: "record has no '='")
-            }
+            guard let eqPointer = memchr(b + contentStart, 0x3D, contentEnd - contentStart) else { return "record has no '='" }
             let eq = UnsafePointer<UInt8>(eqPointer.assumingMemoryBound(to: UInt8.self)) - b
-            guard eq > contentStart else { throw .invalidPaxRecord(reason: "record has an empty key") }
-            guard memchr(b + contentStart, 0, eq - contentStart) == nil else {
-                throw .invalidPaxRecord(reason: "record key contains NUL")
-            }
-            let value = Array(UnsafeBufferPointer(start: b + eq + 1, count: contentEnd - eq - 1))
-            let key = String(decoding: UnsafeBufferPointer(start: b + contentStart, count: eq - contentStart), as: UTF8.self)
-            if memchr(b + eq + 1, 0, contentEnd - eq - 1) != nil, Self.nulForbiddenKeys.contains(key) {
-                throw .invalidPaxRecord(reason: "value of '\(key)' contains NUL")
-            }
-            records.append(PaxRecord(key: key, value: value))
+            guard eq > contentStart else { return "record has an empty key" }
+            guard memchr(b + contentStart, 0, eq - contentStart) == nil else { return "record key contains NUL" }
+            guard visit(PaxRecordSpan(key: contentStart..<eq, value: (eq + 1)..<contentEnd, length: length)) else { return nil }
             i = end
         }
+        return nil
+    }
+}
+
+enum PaxParser {
+    /// Parses every record in `body`.
+    /// - Throws: `TarError.Kind.invalidPaxRecord` naming the first defect; the caller adds the offset.
+    static func parse(_ body: [UInt8]) throws(TarError.Kind) -> [PaxRecord] {
+        var records: [PaxRecord] = []
+        records.reserveCapacity(1)  // the usual body: one record (a sub-second mtime)
+        var failure: String?
+        body.withUnsafeBytes { raw in
+            failure = PaxRecordGrammar.scan(raw) { span in
+                let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let key = String(decoding: UnsafeBufferPointer(start: b + span.key.lowerBound, count: span.key.count),
+                                 as: UTF8.self)
+                let value = Array(UnsafeBufferPointer(start: b + span.value.lowerBound, count: span.value.count))
+                if memchr(b + span.value.lowerBound, 0, span.value.count) != nil,
+                   Self.nulForbiddenKeys.contains(key) {
+                    failure = "value of '\(key)' contains NUL"
+                    return false
+                }
+                records.append(PaxRecord(key: key, value: value))
+                return true
+            } ?? failure
+        }
+        if let failure { throw .invalidPaxRecord(reason: failure) }
         return records
     }
 

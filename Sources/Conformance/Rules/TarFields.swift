@@ -181,10 +181,8 @@ struct TarRawBlock {
 /// the reader reports as malformed) has no records.
 enum TarPaxBody {
     /// Where one record's key and value lie in the body.
-    struct Span {
-        var key: Range<Int>
-        var value: Range<Int>
-    }
+    /// Where a record's key and value lie in the body (TarFormat's grammar finds them).
+    typealias Span = PaxRecordSpan
 
     /// The records of a body, read through its spans (valid while the body's bytes are).
     struct Records {
@@ -200,24 +198,7 @@ enum TarPaxBody {
     /// Fills `spans` with the records of `body`; false (and `spans` unusable) when the grammar is broken.
     static func spans(_ body: UnsafeRawBufferPointer, into spans: inout [Span]) -> Bool {
         spans.removeAll(keepingCapacity: true)
-        var i = 0
-        while i < body.count {
-            var j = i
-            var length = 0
-            while j < body.count, body[j] &- 0x30 < 10, j - i < 10 {
-                length = length * 10 + Int(body[j] - 0x30)
-                j += 1
-            }
-            guard j > i, body[i] != 0x30, j < body.count, body[j] == 0x20, length > j - i + 1,
-                  i + length <= body.count, body[i + length - 1] == 0x0A else { return false }
-            let content = (j + 1)..<(i + length - 1)
-            // The first '=' of the content, and no NUL in the key before it.
-            guard let eq = body.firstOffset(of: 0x3D, in: content), eq > content.lowerBound,
-                  body.firstOffset(of: 0, in: content.lowerBound..<eq) == nil else { return false }
-            spans.append(Span(key: content.lowerBound..<eq, value: (eq + 1)..<content.upperBound))
-            i += length
-        }
-        return true
+        return PaxRecordGrammar.scan(body) { spans.append($0); return true } == nil
     }
 
     /// Whether bytes are valid UTF-8 (ASCII checked first, without building a string).

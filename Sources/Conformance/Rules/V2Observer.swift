@@ -9,23 +9,16 @@ struct V2PaxRecord {
 
     var stringValue: String { String(decoding: value, as: UTF8.self) }
 
-    /// The records of a pax extended header body, in stored order, appended to `out`. The reader has already
-    /// refused malformed bodies, so parsing stops quietly at anything unexpected.
+    /// The records of a pax extended header body, in stored order, appended to `out`, by TarFormat's grammar. The
+    /// reader has already refused malformed bodies, so a malformed record only ends the list quietly.
     static func parse(_ body: [UInt8], into out: inout [V2PaxRecord]) {
-        var i = 0
-        while i < body.count {
-            var j = i
-            var length = 0
-            while j < body.count, body[j] &- 0x30 < 10, j - i < 10 {
-                length = length * 10 + Int(body[j] - 0x30)
-                j += 1
+        body.withUnsafeBytes { raw in
+            _ = PaxRecordGrammar.scan(raw) { span in
+                let key = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + span.key.lowerBound,
+                                              count: span.key.count)
+                out.append(V2PaxRecord(key: String(decoding: key, as: UTF8.self), value: body[span.value], length: span.length))
+                return true
             }
-            guard j < body.count, body[j] == 0x20, length > j - i + 1, i + length <= body.count else { break }
-            let content = (j + 1)..<(i + length - 1)
-            guard let eq = body[content].firstIndex(of: 0x3D) else { break }
-            out.append(V2PaxRecord(key: String(decoding: body[content.lowerBound..<eq], as: UTF8.self),
-                                   value: body[(eq + 1)..<content.upperBound], length: length))
-            i += length
         }
     }
 
