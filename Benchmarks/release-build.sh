@@ -3,7 +3,7 @@
 #
 # Builds release products for a measurement and prints their directory. The build lives in its own scratch path
 # (.build-bench, or .build-bench-static with --static: the shipped configuration of the README's "Release
-# binaries") and starts from clean whenever the sources differ from those it was built from (the commit plus
+# binaries", flags in Benchmarks/static-flags.sh) and starts from clean whenever the sources differ from those it was built from (the commit plus
 # any uncommitted change): an incremental release build was twice seen to link a module compiled against an
 # older layout of a struct of another module (a `TarLimits` without `maxPathDepth` refused every archive), and a
 # measurement of a binary that does not match its sources is worthless.
@@ -13,11 +13,12 @@ scratch=.build-bench
 flags=(-c release)
 if [[ ${1:-} == --static ]]; then
   scratch=.build-bench-static
-  flags+=(--static-swift-stdlib)
+  source Benchmarks/static-flags.sh
+  flags=("${static_flags[@]}")
   shift
 fi
 [[ $# -gt 0 ]] || { echo "usage: $0 [--static] PRODUCT..." >&2; exit 2; }
-key=$( { git rev-parse HEAD; git diff HEAD -- Package.swift Sources; git status --porcelain -- Sources; } | sha256sum | cut -c1-64)
+key=$( { git rev-parse HEAD; git diff HEAD -- Package.swift Sources Benchmarks/static-flags.sh; git status --porcelain -- Sources; } | sha256sum | cut -c1-64)
 if [[ ! -f $scratch/sources.key || $(cat "$scratch/sources.key") != "$key" ]]; then
   rm -rf "$scratch"
 fi

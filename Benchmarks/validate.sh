@@ -2,9 +2,9 @@
 # Benchmarks `ckpt-validate` in one run (issue 5) on a 2 GiB v2 archive:
 #  - with digests, uncompressed: throughput against `sha256sum` of the same file (need >= 80%);
 #  - --no-digests on the seekable file: against `tar -tf` (need: no slower, wall and CPU), for the shipped
-#    configuration: the release build linked with --static-swift-stdlib (position-independent; the README's
-#    "Release binaries"), which loads no Swift runtime or Foundation at start; the default release build
-#    (dynamically linked) is measured too, for reference; `ckpt-validate --help` shows the start-up; and the
+#    configuration: the release build linked as a static position-independent executable (the README's
+#    "Release binaries", flags in Benchmarks/static-flags.sh), which loads no shared library at start; the
+#    default release build (dynamically linked) is measured too, for reference; `ckpt-validate --help` shows the start-up; and the
 #    floor under `tar -tf` for any validator shipped this way (start-up plus reading, see below), with what
 #    ckpt-validate spends above it;
 #  - zstd-compressed: against `zstd -dc | sha256sum` (need >= 85%);
@@ -87,7 +87,8 @@ floor_cmd="$work/floor-build/release/startup-floor"
 walk_cmd="$work/header-walk $work/v2.tar"
 floor=no
 if command -v gcc >/dev/null; then
-  swift build -c release --static-swift-stdlib --package-path Benchmarks/floor --scratch-path "$work/floor-build" \
+  source Benchmarks/static-flags.sh
+  swift build "${static_flags[@]}" --package-path Benchmarks/floor --scratch-path "$work/floor-build" \
     >/dev/null 2>&1 || { echo "cannot build Benchmarks/floor" >&2; exit 1; }
   gcc -O2 -o "$work/header-walk" Benchmarks/floor/header-walk.c
   floor=yes

@@ -3,7 +3,7 @@ import PackageDescription
 
 // The start-up floor of `ckpt-validate` (Benchmarks/validate.sh): a program that links what the validator must
 // link (the Swift runtime, Foundation, and FoundationXML for JUnit reports), built as the shipped binary is
-// (`-c release --static-swift-stdlib`), and does nothing.
+// (Benchmarks/static-flags.sh), and does nothing.
 let package = Package(
     name: "startup-floor",
     targets: [.executableTarget(name: "startup-floor")]
