@@ -9,6 +9,9 @@ import Glibc
 /// small after every seek, so listing an archive reads its headers but not the file data between them.
 /// On a pipe `skip` reads through the data. `storageBytesRead` counts what was really read from the
 /// descriptor, for benchmarks that prove data was not read.
+///
+/// A regular file can also be read ahead on a second thread (`startReadAhead`), at the offsets a planner
+/// foresees; the bytes it did not foresee are read on the calling thread as before.
 public final class FileSource: ByteSource {
     /// The descriptor read from.
     public let descriptor: FileDescriptor
@@ -16,9 +19,13 @@ public final class FileSource: ByteSource {
     public let isSeekable: Bool
     /// Bytes read from the descriptor so far (seeked-over bytes are not counted).
     public private(set) var storageBytesRead: Int64 = 0
+    /// While reading ahead: the reads this thread made itself, of bytes the planner had not foreseen.
+    public private(set) var readAheadMisses = 0
 
     private let closeOnDeinit: Bool
     private let buffer: UnsafeMutableRawBufferPointer
+    /// The bytes being handed out: `buffer`, or a chunk of the read-ahead thread.
+    private var window: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
     private var consumed: Int64 = 0
@@ -28,6 +35,10 @@ public final class FileSource: ByteSource {
     /// nil until first needed.
     private var descriptorOffset: Int64?
     private var knownSize: Int64 = -1
+    /// The read-ahead thread, its chunk in `window` and the next chunk when it starts beyond the position.
+    private var aheadQueue: ReadAheadQueue?
+    private var chunk: ReadAheadQueue.Chunk?
+    private var nextChunk: ReadAheadQueue.Chunk?
 
     /// Wraps an open descriptor.
     /// - Parameters:
@@ -38,6 +49,7 @@ public final class FileSource: ByteSource {
         self.descriptor = descriptor
         self.closeOnDeinit = closeOnDeinit
         buffer = .allocate(byteCount: max(bufferSize, Self.minimumReadAhead), alignment: 4096)
+        window = buffer
         var info = stat()
         let statOK = fstat(descriptor.rawValue, &info) == 0
         let kind = info.st_mode & S_IFMT
@@ -58,6 +70,7 @@ public final class FileSource: ByteSource {
     }
 
     deinit {
+        aheadQueue?.stop()
         buffer.deallocate()
         if closeOnDeinit { try? descriptor.close() }
     }
@@ -78,7 +91,7 @@ public final class FileSource: ByteSource {
         }
         let n = min(maxCount, end - start)
         defer { start += n; consumed += Int64(n) }
-        return UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)])
+        return UnsafeRawBufferPointer(rebasing: window[start..<(start + n)])
     }
 
     public func skip(_ count: Int64) throws -> Int64 {
@@ -90,7 +103,19 @@ public final class FileSource: ByteSource {
             return count <= buffered ? count : fromBuffer + (try skipByReading(count - fromBuffer))
         }
         // Seek past what is not buffered, but never beyond the end of the file (whose size is looked up again
-        // only when the target lies beyond the size known: a file may grow).
+        // only when the target lies beyond the size known: a file may grow). Reading ahead, every read is a
+        // `pread` at the position: moving the position is all a skip does.
+        if aheadQueue != nil {
+            let here = consumed + buffered
+            let wanted = count - buffered
+            if here + wanted > knownSize { try updateKnownSize() }
+            let possible = min(wanted, max(0, knownSize - here))
+            start = 0
+            end = 0
+            readAhead = Self.minimumReadAhead
+            consumed = here + possible
+            return buffered + possible
+        }
         if descriptorOffset == nil {
             let here = lseek(descriptor.rawValue, 0, SEEK_CUR)
             guard here >= 0 else { throw ByteStreamError.system(operation: "lseek", errno: .current) }
@@ -98,11 +123,7 @@ public final class FileSource: ByteSource {
         }
         let here = descriptorOffset!
         let wanted = count - buffered
-        if here + wanted > knownSize {
-            var info = stat()
-            guard fstat(descriptor.rawValue, &info) == 0 else { throw ByteStreamError.system(operation: "fstat", errno: .current) }
-            knownSize = Int64(info.st_size)
-        }
+        if here + wanted > knownSize { try updateKnownSize() }
         let possible = min(wanted, max(0, knownSize - here))
         guard lseek(descriptor.rawValue, off_t(here + possible), SEEK_SET) >= 0 else {
             throw ByteStreamError.system(operation: "lseek", errno: .current)
@@ -115,9 +136,31 @@ public final class FileSource: ByteSource {
         return buffered + possible
     }
 
+    private func updateKnownSize() throws {
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else { throw ByteStreamError.system(operation: "fstat", errno: .current) }
+        knownSize = Int64(info.st_size)
+    }
+
+    /// Starts reading ahead on a second thread, from the planner's first offset. Only for a regular file (false
+    /// otherwise, or when no thread could be started); the thread stops when the source is released.
+    @discardableResult
+    public func startReadAhead(_ planner: ReadAheadPlanner) -> Bool {
+        guard isSeekable, aheadQueue == nil else { return false }
+        let queue = ReadAheadQueue(descriptor: descriptor.rawValue, planner: planner)
+        guard queue.start() else { return false }
+        aheadQueue = queue
+        return true
+    }
+
+    /// Stops the read-ahead thread (the source reads on by itself); it also stops when the source is released.
+    public func stopReadAhead() { aheadQueue?.stop() }
+
     private func refill() throws {
+        if let queue = aheadQueue { return try refill(from: queue) }
         start = 0
         end = 0
+        window = buffer
         let want = min(readAhead, buffer.count)
         while true {
             let n = Glibc.read(descriptor.rawValue, buffer.baseAddress, want)
@@ -131,6 +174,54 @@ public final class FileSource: ByteSource {
             break
         }
         // Sequential reading: grow the read-ahead towards the whole buffer.
+        readAhead = min(buffer.count, readAhead * 2)
+    }
+}
+
+extension FileSource {
+    /// Refills the window at the position from the read-ahead chunks: the chunk holding the position, chunks
+    /// behind it handed back; when none holds it (the planner did not foresee those bytes, or has stopped), a
+    /// `pread` of them on this thread, up to where the next chunk begins.
+    private func refill(from queue: ReadAheadQueue) throws {
+        let here = consumed
+        start = 0
+        end = 0
+        window = buffer
+        if let c = chunk {
+            chunk = nil
+            queue.recycle(c)
+        }
+        while let c = nextChunk ?? queue.take() {
+            nextChunk = nil
+            if c.end <= here {
+                storageBytesRead += Int64(c.count)
+                queue.recycle(c)
+                continue
+            }
+            if c.offset <= here {
+                storageBytesRead += Int64(c.count)
+                chunk = c
+                window = c.bytes
+                start = Int(here - c.offset)
+                end = c.count
+                return
+            }
+            nextChunk = c
+            break
+        }
+        let gap = nextChunk.map { Int(min(Int64(buffer.count), $0.offset - here)) } ?? buffer.count
+        let want = min(readAhead, gap)
+        readAheadMisses += 1
+        while true {
+            let n = pread(descriptor.rawValue, buffer.baseAddress, want, off_t(here))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ByteStreamError.system(operation: "read", errno: .current)
+            }
+            end = n
+            storageBytesRead += Int64(n)
+            break
+        }
         readAhead = min(buffer.count, readAhead * 2)
     }
 }

@@ -1,6 +1,7 @@
 import ByteStreams
 import CheckpointArchive
 import Compression
+import TarFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,10 @@ public final class Validator {
         }
         if useV2 {
             report.format = "v2"
+            // Without digests the file data is skipped: a second thread reads the headers ahead (and the heads of
+            // the files), so that reading them overlaps the checks.
+            if opened.compression == .none, !options.verifyDigests { source.startReadAhead(TarReadAheadPlan()) }
+            defer { source.stopReadAhead() }
             let tarRules = TarLayerRules(collector: collector, format: .v2, nameTableMemory: options.nameTableMemory)
             let checker = V2Checker(collector: collector, options: options, compression: opened.compression,
                                     tail: size.flatMap { tail(of: source, size: $0) },

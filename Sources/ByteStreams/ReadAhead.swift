@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Decides, on a read-ahead thread, which bytes of a file its reader will want next.
+///
+/// A planner only guesses: a reader that wants bytes it did not foresee reads them itself (`FileSource`), so a
+/// wrong guess costs time, never correctness.
+public protocol ReadAheadPlanner: AnyObject {
+    /// The offset of the next bytes to read ahead; nil when there is nothing more to foresee.
+    var nextOffset: Int64? { get }
+    /// Looks at `bytes`, just read at `offset` (as many as asked for, fewer only at the end of the file).
+    func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64)
+}
+
+/// A thread that reads a regular file ahead of its reader, at the offsets a `ReadAheadPlanner` names, into a
+/// bounded ring of chunks handed over in file order.
+///
+/// It uses `pread` only, so the descriptor's offset is never moved. Memory: `chunkCount` chunks of `chunkSize`.
+/// The reader hands each chunk back (`recycle`) once it is past it; the thread waits while every chunk is out and
+/// is woken only when half of them are free again, so that the two threads meet rarely.
+final class ReadAheadQueue: @unchecked Sendable {
+    /// A run of file bytes read ahead.
+    struct Chunk {
+        let offset: Int64
+        let bytes: UnsafeMutableRawBufferPointer
+        let count: Int
+        var end: Int64 { offset + Int64(count) }
+    }
+
+    private let descriptor: Int32
+    private let planner: ReadAheadPlanner
+    private let chunkSize: Int
+    private let chunkCount: Int
+    private var mutex = pthread_mutex_t()
+    private var chunkReady = pthread_cond_t()
+    private var chunkFree = pthread_cond_t()
+    // Guarded by `mutex`.
+    private var ready: [Chunk] = []
+    private var readyHead = 0
+    private var free: [UnsafeMutableRawBufferPointer] = []
+    private var finished = false
+    private var cancelled = false
+    private var producerWaiting = false
+    private var thread: pthread_t?
+    private var memory: UnsafeMutableRawBufferPointer
+    private var mapped = true
+
+    init(descriptor: Int32, planner: ReadAheadPlanner, chunkSize: Int = 64 << 10, chunkCount: Int = 16) {
+        self.descriptor = descriptor
+        self.planner = planner
+        self.chunkSize = chunkSize
+        self.chunkCount = chunkCount
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&chunkReady, nil)
+        pthread_cond_init(&chunkFree, nil)
+        // One mapping for all the chunks, its pages made present at once: cheaper than a fault per page.
+        let bytes = chunkSize * chunkCount
+        let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+        if let m, m != MAP_FAILED {
+            memory = UnsafeMutableRawBufferPointer(start: m, count: bytes)
+        } else {
+            memory = .allocate(byteCount: bytes, alignment: 4096)
+            mapped = false
+        }
+        for i in 0..<chunkCount {
+            free.append(UnsafeMutableRawBufferPointer(rebasing: memory[(i * chunkSize)..<((i + 1) * chunkSize)]))
+        }
+        ready.reserveCapacity(chunkCount)
+    }
+
+    deinit {
+        stop()
+        if mapped { munmap(memory.baseAddress, memory.count) } else { memory.deallocate() }
+        pthread_cond_destroy(&chunkFree)
+        pthread_cond_destroy(&chunkReady)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Starts the thread; false when it could not be created (the reader then reads everything itself).
+    func start() -> Bool {
+        var t = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&t, nil, { context in
+            let queue = Unmanaged<ReadAheadQueue>.fromOpaque(context!).takeRetainedValue()
+            queue.run()
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<ReadAheadQueue>.fromOpaque(context).release()
+            return false
+        }
+        thread = t
+        return true
+    }
+
+    /// Stops the thread and waits for it; chunks handed out stay valid until the queue is released.
+    func stop() {
+        guard let t = thread else { return }
+        pthread_mutex_lock(&mutex)
+        cancelled = true
+        pthread_cond_signal(&chunkFree)
+        pthread_mutex_unlock(&mutex)
+        pthread_join(t, nil)
+        thread = nil
+    }
+
+    /// The next chunk in file order, waiting while the thread is behind; nil once it has read all it will.
+    func take() -> Chunk? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while readyHead == ready.count, !finished { pthread_cond_wait(&chunkReady, &mutex) }
+        guard readyHead < ready.count else { return nil }
+        let c = ready[readyHead]
+        readyHead += 1
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        return c
+    }
+
+    /// Gives a chunk back to the thread.
+    func recycle(_ chunk: Chunk) {
+        pthread_mutex_lock(&mutex)
+        free.append(chunk.bytes)
+        if producerWaiting, free.count >= chunkCount / 2 {
+            producerWaiting = false
+            pthread_cond_signal(&chunkFree)
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    private func run() {
+        var last: Int64 = -1
+        // A planner must move forward: one that names an offset again (or an earlier one) is not followed.
+        while let offset = planner.nextOffset, offset > last, offset >= 0 {
+            last = offset
+            pthread_mutex_lock(&mutex)
+            while free.isEmpty, !cancelled {
+                producerWaiting = true
+                pthread_cond_wait(&chunkFree, &mutex)
+            }
+            let stop = cancelled
+            let buffer = stop ? nil : free.removeLast()
+            pthread_mutex_unlock(&mutex)
+            guard let buffer else { break }
+            let n = readFully(buffer, at: offset)
+            guard n >= 0 else {
+                pthread_mutex_lock(&mutex)
+                free.append(buffer)
+                pthread_mutex_unlock(&mutex)
+                break
+            }
+            planner.inspect(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: offset)
+            pthread_mutex_lock(&mutex)
+            ready.append(Chunk(offset: offset, bytes: buffer, count: n))
+            pthread_cond_signal(&chunkReady)
+            pthread_mutex_unlock(&mutex)
+            if n < chunkSize { break }
+        }
+        pthread_mutex_lock(&mutex)
+        finished = true
+        pthread_cond_signal(&chunkReady)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// `pread` until the buffer is full or the file ends; -1 on an error (the reader meets it again itself).
+    private func readFully(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return -1
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+}

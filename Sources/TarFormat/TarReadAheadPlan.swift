@@ -1,0 +1,108 @@
+import ByteStreams
+
+/// Foresees which bytes of a tar file a reader that skips file data will want, for `FileSource`'s read-ahead
+/// thread: every header block, the whole body of each pax (`x`, `g`) and GNU long-name (`L`, `K`) entry, all the
+/// data of a file up to `wholeFile` bytes and the first `fileHead` bytes of a larger one.
+///
+/// It walks the headers in the chunks it is shown, using each entry's size (a pax `size` record before it
+/// overrides the header's field), and names where to read next: on from the chunk's end while the current entry
+/// still needs bytes, else the next header, past the data it skips. It checks nothing: on a header it cannot
+/// follow (a bad size, an old GNU sparse header with extension blocks, a long-name body over `maxBody`) or at the
+/// end-of-archive blocks it stops foreseeing, and the reader reads the rest itself.
+public final class TarReadAheadPlan: ReadAheadPlanner {
+    /// Files up to this size are read whole (a v2 reader parses the small JSON documents).
+    public static let wholeFile: Int64 = 64 << 10
+    /// The bytes read of a larger file's data (enough for any magic number a reader checks).
+    public static let fileHead: Int64 = 4 << 10
+    /// The largest pax or long-name body followed; a larger one ends the plan.
+    public static let maxBody: Int64 = 1 << 20
+
+    public private(set) var nextOffset: Int64? = 0
+    /// The next header block to look at.
+    private var header: Int64 = 0
+    /// The current entry's wanted bytes end here.
+    private var wantedEnd: Int64 = TarReadAheadPlan.block
+    /// A pax or long-name body being gathered: its start and size; its bytes so far in `body`.
+    private var pending: (type: UInt8, start: Int64, size: Int64)?
+    private var body: [UInt8] = []
+    /// The `size` record of the last pax `x` header, for the entry it precedes.
+    private var paxSize: Int64?
+
+    private static let block = Int64(HeaderBlock.size)
+
+    public init() {}
+
+    public func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+        let end = offset + Int64(bytes.count)
+        guard !bytes.isEmpty, nextOffset != nil else { nextOffset = nil; return }
+        while true {
+            if let p = pending {
+                gather(bytes, at: offset, for: p)
+                guard Int64(body.count) == p.size else { break }
+                if p.type == UInt8(ascii: "x") { paxSize = Self.sizeRecord(body) ?? paxSize }
+                pending = nil
+            }
+            guard header >= offset, header + Self.block <= end else { break }
+            let block = UnsafeRawBufferPointer(rebasing: bytes[Int(header - offset)..<Int(header - offset) + HeaderBlock.size])
+            guard follow(block) else { nextOffset = nil; return }
+        }
+        nextOffset = wantedEnd > end ? end : max(header, end)
+    }
+
+    /// Steps over the header `block` at `header`; false when the plan cannot go on.
+    private func follow(_ block: UnsafeRawBufferPointer) -> Bool {
+        if HeaderBlock.isZero(block) { return false }
+        let type = block[156]
+        guard let fieldSize = NumericFields.parse(UnsafeRawBufferPointer(rebasing: block[124..<136])), fieldSize >= 0
+        else { return false }
+        // Old GNU sparse headers with extension blocks, and anything with an absurd size: not foreseen.
+        if type == UInt8(ascii: "S"), block[482] != 0 { return false }
+        let meta = type == UInt8(ascii: "x") || type == UInt8(ascii: "g")
+            || type == UInt8(ascii: "L") || type == UInt8(ascii: "K")
+        let size = meta ? fieldSize : (paxSize ?? fieldSize)
+        if !meta { paxSize = nil }
+        let dataStart = header + Self.block
+        guard size <= Int64.max - Self.block else { return false }
+        let padded = (size + Self.block - 1) / Self.block * Self.block
+        guard dataStart <= Int64.max - padded else { return false }
+        if meta {
+            guard size <= Self.maxBody else { return false }
+            pending = (type, dataStart, size)
+            body.removeAll(keepingCapacity: true)
+            wantedEnd = dataStart + padded
+        } else {
+            wantedEnd = dataStart + (size <= Self.wholeFile ? padded : min(padded, Self.fileHead))
+        }
+        header = dataStart + padded
+        return true
+    }
+
+    /// Appends what `bytes` (at `offset`) holds of the pending body.
+    private func gather(_ bytes: UnsafeRawBufferPointer, at offset: Int64, for p: (type: UInt8, start: Int64, size: Int64)) {
+        let from = max(p.start + Int64(body.count), offset)
+        let to = min(p.start + p.size, offset + Int64(bytes.count))
+        guard from < to else { return }
+        body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)]))
+    }
+
+    /// The value of the last well-formed `size` record of a pax body, if any.
+    static func sizeRecord(_ body: [UInt8]) -> Int64? {
+        var size: Int64?
+        body.withUnsafeBytes { raw in
+            _ = PaxRecordGrammar.scan(raw) { span in
+                guard span.key.count == 4, raw[span.key.lowerBound] == UInt8(ascii: "s"),
+                      raw[span.key.lowerBound + 1] == UInt8(ascii: "i"), raw[span.key.lowerBound + 2] == UInt8(ascii: "z"),
+                      raw[span.key.lowerBound + 3] == UInt8(ascii: "e") else { return true }
+                var v: Int64 = 0
+                for i in span.value {
+                    let d = raw[i] &- UInt8(ascii: "0")
+                    guard d < 10, v <= (Int64.max - Int64(d)) / 10 else { return true }
+                    v = v * 10 + Int64(d)
+                }
+                if !span.value.isEmpty { size = v }
+                return true
+            }
+        }
+        return size
+    }
+}

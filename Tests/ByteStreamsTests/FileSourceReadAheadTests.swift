@@ -1,0 +1,106 @@
+import ByteStreams
+import Foundation
+import TestSupport
+import XCTest
+
+/// `FileSource` reading ahead on a second thread hands out exactly the bytes a plain `FileSource` does, whatever
+/// its planner foresees: right, wrong, overlapping, or nothing at all.
+final class FileSourceReadAheadTests: XCTestCase {
+    /// Names offsets from a fixed list, then stops.
+    private final class ListPlanner: ReadAheadPlanner {
+        private var offsets: [Int64]
+        init(_ offsets: [Int64]) { self.offsets = offsets }
+        var nextOffset: Int64? { offsets.first }
+        func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) { offsets.removeFirst() }
+    }
+
+    private func file(_ bytes: [UInt8]) throws -> URL {
+        let url = try TestTools.temporaryDirectory(self).appendingPathComponent("data")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    /// Replays `steps` (a positive step reads that many bytes, fewer only at the end, a negative one skips) on
+    /// `source`. (`read(upTo:)` may hand out shorter chunks from one source than from another.)
+    private func replay(_ steps: [Int], on source: FileSource) throws -> [UInt8] {
+        var out: [UInt8] = []
+        for step in steps {
+            if step > 0 {
+                out += try source.readBytes(step)
+            } else {
+                let n = try source.skip(Int64(-step))
+                out += Array("skip \(n) to \(source.position);".utf8)
+            }
+        }
+        return out
+    }
+
+    func testAnyPlanGivesTheBytesOfAPlainRead() throws {
+        var rng = SeededGenerator(seed: 0x5eed)
+        let size = 3 << 20
+        let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let url = try file(bytes)
+        for round in 0..<40 {
+            var steps: [Int] = []
+            for _ in 0..<400 {
+                steps.append(Bool.random(using: &rng) ? Int.random(in: 1...70_000, using: &rng)
+                                                      : -Int.random(in: 0...200_000, using: &rng))
+            }
+            // Forward offsets, some overlapping the chunk before, some beyond the file, some never reached.
+            var offsets: [Int64] = []
+            var at: Int64 = round % 3 == 0 ? 0 : Int64.random(in: 0...4096, using: &rng)
+            for _ in 0..<Int.random(in: 0...60, using: &rng) {
+                offsets.append(at)
+                at += Int64.random(in: 1...300_000, using: &rng)
+            }
+            if round % 5 == 0 { offsets.append(Int64(size) + 10) }
+            let plain = try FileSource(path: url.path)
+            let ahead = try FileSource(path: url.path)
+            XCTAssertTrue(ahead.startReadAhead(ListPlanner(offsets)))
+            let (a, b) = (try replay(steps, on: ahead), try replay(steps, on: plain))
+            XCTAssertEqual(a.count, b.count, "round \(round)")
+            XCTAssertFalse(zip(a, b).contains { $0 != $1 }, "round \(round): the bytes differ")
+            XCTAssertEqual(ahead.position, plain.position)
+        }
+    }
+
+    func testAPlanThatForeseesEverythingLeavesNoMisses() throws {
+        let bytes = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let url = try file(bytes)
+        let ahead = try FileSource(path: url.path)
+        XCTAssertTrue(ahead.startReadAhead(ListPlanner(stride(from: 0, to: 1 << 20, by: 64 << 10).map { Int64($0) })))
+        XCTAssertEqual(try ahead.readAll(), bytes)
+        XCTAssertEqual(ahead.readAheadMisses, 1, "only the read that meets the end of the file")
+        XCTAssertEqual(ahead.storageBytesRead, Int64(bytes.count))
+    }
+
+    func testReleasingASourceMidwayStopsItsThread() throws {
+        let url = try file([UInt8](repeating: 1, count: 8 << 20))
+        for _ in 0..<50 {
+            let ahead = try FileSource(path: url.path)
+            XCTAssertTrue(ahead.startReadAhead(ListPlanner(stride(from: 0, to: 8 << 20, by: 64 << 10).map { Int64($0) })))
+            XCTAssertEqual(try ahead.readBytes(10), [UInt8](repeating: 1, count: 10))
+        }
+    }
+
+    func testAPipeIsNotReadAhead() throws {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        close(fds[1])
+        let source = FileSource(descriptor: .init(rawValue: fds[0]), closeOnDeinit: true)
+        XCTAssertFalse(source.startReadAhead(ListPlanner([0])))
+    }
+}
+
+/// SplitMix64: the same random steps on every run.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

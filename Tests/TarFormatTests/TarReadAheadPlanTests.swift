@@ -1,0 +1,98 @@
+import ByteStreams
+import Foundation
+import TarFormat
+import TestSupport
+import XCTest
+
+/// `TarReadAheadPlan` foresees what a listing reader wants of archives written by GNU tar in its three formats
+/// (pax, GNU long names, GNU sparse): the listing through the read-ahead thread equals the plain one, and on the
+/// formats it follows the reading thread reads nothing itself.
+final class TarReadAheadPlanTests: XCTestCase {
+    /// A tree of small files, files over `TarReadAheadPlan.wholeFile`, long names and a sparse file.
+    private func tree() throws -> URL {
+        let root = try TestTools.temporaryDirectory(self).appendingPathComponent("tree")
+        let long = String(repeating: "d", count: 120)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("a/\(long)"),
+                                                withIntermediateDirectories: true)
+        for i in 0..<300 {
+            let size = [0, 100, 511, 512, 5_000, 70_000, 65_536, 300_000][i % 8]
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ i) }
+            let dir = i % 3 == 0 ? "a/\(long)" : "a"
+            try Data(bytes).write(to: root.appendingPathComponent("\(dir)/file-\(i)-\(String(repeating: "n", count: i % 90))"))
+        }
+        let sparse = FileHandle(forWritingAtPath: root.appendingPathComponent("a/sparse").path)
+            ?? { FileManager.default.createFile(atPath: root.appendingPathComponent("a/sparse").path, contents: nil)
+                 return FileHandle(forWritingAtPath: root.appendingPathComponent("a/sparse").path)! }()
+        for k in 0..<40 {
+            try sparse.seek(toOffset: UInt64(k) << 20)
+            sparse.write(Data(repeating: UInt8(k), count: 1000))
+        }
+        try sparse.close()
+        return root
+    }
+
+    /// Each header (path, type, size, offset) and the first 8 bytes of each regular file, read as the validator
+    /// reads without digests: data skipped, heads read.
+    private func listing(_ archive: URL, readAhead: Bool) throws -> (lines: [String], misses: Int) {
+        let source = try FileSource(path: archive.path)
+        if readAhead { XCTAssertTrue(source.startReadAhead(TarReadAheadPlan())) }
+        let reader = TarReader(source: source)
+        var lines: [String] = []
+        while let h = try reader.next() {
+            var head: [UInt8] = []
+            if h.type.isRegularFile, h.size > 0 { head = Array(try reader.read(upTo: 8)) }
+            lines.append("\(String(decoding: h.pathBytes, as: UTF8.self)) \(h.type.rawValue) \(h.size) \(h.headerOffset) \(head)")
+        }
+        _ = try reader.finish()
+        return (lines, source.readAheadMisses)
+    }
+
+    func testGNUTarArchivesAreForeseen() throws {
+        try TestTools.require("tar")
+        let root = try tree()
+        let dir = root.deletingLastPathComponent()
+        for (format, sparse, followed) in [("posix", false, true), ("gnu", false, true), ("posix", true, false),
+                                           ("gnu", true, false)] {
+            let archive = dir.appendingPathComponent("\(format)-\(sparse).tar")
+            let r = try TestTools.run(["tar", "--format=\(format)"] + (sparse ? ["--sparse"] : []) +
+                                      ["-cf", archive.path, "-C", root.path, "a"])
+            XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
+            let plain = try listing(archive, readAhead: false)
+            let ahead = try listing(archive, readAhead: true)
+            XCTAssertEqual(ahead.lines, plain.lines, "\(format) sparse \(sparse)")
+            XCTAssertGreaterThan(plain.lines.count, 300)
+            if followed {
+                // The only reads of its own: at the end-of-archive blocks, where the plan stops.
+                XCTAssertLessThanOrEqual(ahead.misses, 2, "\(format): the plan missed bytes the reader wanted")
+            }
+        }
+    }
+
+    func testAPaxSizeRecordOverridesTheHeaderField() throws {
+        // An entry whose ustar size field says 0 and whose pax header says 70,000: the plan must skip 70,000.
+        var bytes: [UInt8] = []
+        let record = "14 size=70000\n"
+        var x = Archives.block(name: "PaxHeaders/f", type: UInt8(ascii: "x"),
+                               size: String(String(record.utf8.count, radix: 8)).leftPadded(to: 11))
+        Archives.fixChecksum(&x)
+        bytes += x + Archives.padded(Array(record.utf8))
+        bytes += Archives.block(name: "f", size: "00000000000")
+        bytes += Archives.padded((0..<70_000).map { UInt8(truncatingIfNeeded: $0) })
+        for i in 0..<200 {
+            bytes += Archives.block(name: "g\(i)", size: String(String(1000, radix: 8)).leftPadded(to: 11))
+            bytes += Archives.padded([UInt8](repeating: UInt8(i), count: 1000))
+        }
+        bytes += [UInt8](repeating: 0, count: 1024)
+        let url = try TestTools.temporaryDirectory(self).appendingPathComponent("pax-size.tar")
+        try Data(bytes).write(to: url)
+        let plain = try listing(url, readAhead: false)
+        let ahead = try listing(url, readAhead: true)
+        XCTAssertEqual(ahead.lines, plain.lines)
+        XCTAssertEqual(plain.lines.count, 201)
+        XCTAssertLessThanOrEqual(ahead.misses, 2)
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
