@@ -5,7 +5,7 @@
 # C libraries (glibc, libxml2 with the ICU it needs, zlib, libzstd, liblzma, libbz2) are all linked in, so the
 # dynamic loader maps and resolves no shared library at start, yet the program still loads at a random address
 # (it applies its own relative relocations). lld links it, as GNU gold cannot link a static PIE; lld also
-# resolves the static libraries in any order. libxml2.a needs ICU, liblzma and libbz2 named explicitly.
+# resolves the static libraries in any order. libxml2.a needs ICU, liblzma, zlib and libm named explicitly.
 # `--disable-local-rpath`: glibc refuses to start a static PIE that carries a run path (an assertion in
 # `_dl_relocate_static_pie`), and SwiftPM adds `$ORIGIN` by default.
 # The link warns that getpwuid, getaddrinfo and dlopen would need glibc's shared libraries at run time: Foundation
@@ -13,5 +13,5 @@
 static_flags=(
   -c release --disable-local-rpath
   -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie
-  -Xlinker -licuuc -Xlinker -licudata -Xlinker -llzma -Xlinker -lbz2
+  -Xlinker -licuuc -Xlinker -licudata -Xlinker -llzma -Xlinker -lz -Xlinker -lm
 )
