@@ -43,7 +43,8 @@ final class ReadAheadQueue: @unchecked Sendable {
     private var cancelled = false
     private var producerWaiting = false
     private var thread: pthread_t?
-    private var memory: UnsafeMutableRawBufferPointer
+    /// The chunks' memory, mapped by the thread itself (so that making its pages present costs the reader nothing).
+    private var memory: UnsafeMutableRawBufferPointer?
     private var mapped = true
 
     init(descriptor: Int32, planner: ReadAheadPlanner, chunkSize: Int = 64 << 10, chunkCount: Int = 16) {
@@ -54,24 +55,33 @@ final class ReadAheadQueue: @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&chunkReady, nil)
         pthread_cond_init(&chunkFree, nil)
-        // One mapping for all the chunks, its pages made present at once: cheaper than a fault per page.
+        ready.reserveCapacity(chunkCount)
+    }
+
+    /// Maps the chunks: one mapping, its pages made present at once (cheaper than a fault per page).
+    private func allocateChunks() {
         let bytes = chunkSize * chunkCount
         let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+        let memory: UnsafeMutableRawBufferPointer
         if let m, m != MAP_FAILED {
             memory = UnsafeMutableRawBufferPointer(start: m, count: bytes)
         } else {
             memory = .allocate(byteCount: bytes, alignment: 4096)
             mapped = false
         }
+        pthread_mutex_lock(&mutex)
+        self.memory = memory
         for i in 0..<chunkCount {
             free.append(UnsafeMutableRawBufferPointer(rebasing: memory[(i * chunkSize)..<((i + 1) * chunkSize)]))
         }
-        ready.reserveCapacity(chunkCount)
+        pthread_mutex_unlock(&mutex)
     }
 
     deinit {
         stop()
-        if mapped { munmap(memory.baseAddress, memory.count) } else { memory.deallocate() }
+        if let memory {
+            if mapped { munmap(memory.baseAddress, memory.count) } else { memory.deallocate() }
+        }
         pthread_cond_destroy(&chunkFree)
         pthread_cond_destroy(&chunkReady)
         pthread_mutex_destroy(&mutex)
@@ -132,6 +142,7 @@ final class ReadAheadQueue: @unchecked Sendable {
     }
 
     private func run() {
+        allocateChunks()
         var last: Int64 = -1
         // A planner must move forward: one that names an offset again (or an earlier one) is not followed.
         while let offset = planner.nextOffset, offset > last, offset >= 0 {

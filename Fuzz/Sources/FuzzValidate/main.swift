@@ -13,8 +13,11 @@ final class DrainSink: UnpackedEntrySink {
 }
 
 /// `ckpt-validate FILE` without the CLI: the Validator over the input stored in a scratch file, then its text
-/// and JSON reports. Invariants:
+/// and JSON reports, and again without digests (the path that reads the file ahead on a second thread).
+/// Invariants:
 /// - the JSON report is one valid JSON object, whatever bytes the archive's names hold;
+/// - without digests the verdict's format and profile are the same, and no finding appears that the run with
+///   digests did not report (leaving the digests out can only remove findings);
 /// - an archive the validator calls valid is one the decoder (v2 decoder or v1 reader) reads without error
 ///   (CKA-GEN-005/006: valid archives must decode).
 enum ValidateHarness {
@@ -28,6 +31,16 @@ enum ValidateHarness {
         let json = JSONReport.render(report)
         let parsed = try? JSONSerialization.jsonObject(with: Data(json.utf8))
         Fuzz.require(parsed is [String: Any], "the JSON report does not parse: \(json.prefix(300))")
+        var options = ValidatorOptions()
+        options.verifyDigests = false
+        archive.store(bytes)
+        let quick = Validator(options: options).validate(file: "fuzz", source: FileSource(descriptor: .init(rawValue: archive.descriptor)))
+        Fuzz.require(quick.format == report.format && quick.profile == report.profile,
+                     "without digests the archive reads as \(quick.format ?? "?")/\(quick.profile ?? "?"), with them as \(report.format ?? "?")/\(report.profile ?? "?")")
+        let found = Set(report.diagnostics.map(\.id))
+        let extra = quick.diagnostics.map(\.id).filter { !found.contains($0) }
+        Fuzz.require(extra.isEmpty || report.ioError != nil || quick.ioError != nil,
+                     "without digests \(extra) are reported, which the run with digests did not report")
         guard differential, report.verdict == .valid, report.ioError == nil else { return }
         do {
             archive.store(bytes)
