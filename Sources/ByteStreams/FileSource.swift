@@ -105,35 +105,41 @@ public final class FileSource: ByteSource {
         // Seek past what is not buffered, but never beyond the end of the file (whose size is looked up again
         // only when the target lies beyond the size known: a file may grow). Reading ahead, every read is a
         // `pread` at the position: moving the position is all a skip does.
-        if aheadQueue != nil {
-            let here = consumed + buffered
-            let wanted = count - buffered
-            if here + wanted > knownSize { try updateKnownSize() }
-            let possible = min(wanted, max(0, knownSize - here))
-            start = 0
-            end = 0
-            readAhead = Self.minimumReadAhead
-            consumed = here + possible
-            return buffered + possible
-        }
-        if descriptorOffset == nil {
+        if aheadQueue == nil, descriptorOffset == nil {
             let here = lseek(descriptor.rawValue, 0, SEEK_CUR)
             guard here >= 0 else { throw ByteStreamError.system(operation: "lseek", errno: .current) }
             descriptorOffset = Int64(here)
         }
-        let here = descriptorOffset!
+        // Where the buffered bytes end in the file.
+        let here = aheadQueue == nil ? descriptorOffset! : consumed + buffered
         let wanted = count - buffered
         if here + wanted > knownSize { try updateKnownSize() }
         let possible = min(wanted, max(0, knownSize - here))
-        guard lseek(descriptor.rawValue, off_t(here + possible), SEEK_SET) >= 0 else {
-            throw ByteStreamError.system(operation: "lseek", errno: .current)
+        if aheadQueue == nil {
+            guard lseek(descriptor.rawValue, off_t(here + possible), SEEK_SET) >= 0 else {
+                throw ByteStreamError.system(operation: "lseek", errno: .current)
+            }
+            descriptorOffset = here + possible
         }
-        descriptorOffset = here + possible
         start = 0
         end = 0
         readAhead = Self.minimumReadAhead
         consumed += buffered + possible
         return buffered + possible
+    }
+
+    /// One `read` (at the descriptor's offset) or `pread` (at `offset`) of up to `count` bytes into `buffer`.
+    private func readIntoBuffer(_ count: Int, at offset: Int64?) throws -> Int {
+        while true {
+            let n = offset.map { pread(descriptor.rawValue, buffer.baseAddress, count, off_t($0)) }
+                ?? Glibc.read(descriptor.rawValue, buffer.baseAddress, count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ByteStreamError.system(operation: "read", errno: .current)
+            }
+            storageBytesRead += Int64(n)
+            return n
+        }
     }
 
     private func updateKnownSize() throws {
@@ -161,18 +167,8 @@ public final class FileSource: ByteSource {
         start = 0
         end = 0
         window = buffer
-        let want = min(readAhead, buffer.count)
-        while true {
-            let n = Glibc.read(descriptor.rawValue, buffer.baseAddress, want)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ByteStreamError.system(operation: "read", errno: .current)
-            }
-            end = n
-            storageBytesRead += Int64(n)
-            if let o = descriptorOffset { descriptorOffset = o + Int64(n) }
-            break
-        }
+        end = try readIntoBuffer(min(readAhead, buffer.count), at: nil)
+        if let o = descriptorOffset { descriptorOffset = o + Int64(end) }
         // Sequential reading: grow the read-ahead towards the whole buffer.
         readAhead = min(buffer.count, readAhead * 2)
     }
@@ -210,18 +206,8 @@ extension FileSource {
             break
         }
         let gap = nextChunk.map { Int(min(Int64(buffer.count), $0.offset - here)) } ?? buffer.count
-        let want = min(readAhead, gap)
         readAheadMisses += 1
-        while true {
-            let n = pread(descriptor.rawValue, buffer.baseAddress, want, off_t(here))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ByteStreamError.system(operation: "read", errno: .current)
-            }
-            end = n
-            storageBytesRead += Int64(n)
-            break
-        }
+        end = try readIntoBuffer(min(readAhead, gap), at: here)
         readAhead = min(buffer.count, readAhead * 2)
     }
 }

@@ -23,7 +23,8 @@ enum PaxApplier {
         }
     }
 
-    private static func decimal(_ r: PaxRecord, allowNegative: Bool) throws(TarError.Kind) -> Int64 {
+    /// A decimal value (`size`, `uid`, `gid`): digits only, a sign where allowed.
+    static func decimal(_ r: PaxRecord, allowNegative: Bool) throws(TarError.Kind) -> Int64 {
         let s = r.stringValue
         guard !s.isEmpty, let v = Int64(s), allowNegative || v >= 0,
               s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {

@@ -85,24 +85,10 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
         body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)]))
     }
 
-    /// The value of the last well-formed `size` record of a pax body, if any.
+    /// The size a pax body gives the entry after it, read as the reader reads it (the last `size` record wins);
+    /// nil when it gives none or the reader would refuse the body.
     static func sizeRecord(_ body: [UInt8]) -> Int64? {
-        var size: Int64?
-        body.withUnsafeBytes { raw in
-            _ = PaxRecordGrammar.scan(raw) { span in
-                guard span.key.count == 4, raw[span.key.lowerBound] == UInt8(ascii: "s"),
-                      raw[span.key.lowerBound + 1] == UInt8(ascii: "i"), raw[span.key.lowerBound + 2] == UInt8(ascii: "z"),
-                      raw[span.key.lowerBound + 3] == UInt8(ascii: "e") else { return true }
-                var v: Int64 = 0
-                for i in span.value {
-                    let d = raw[i] &- UInt8(ascii: "0")
-                    guard d < 10, v <= (Int64.max - Int64(d)) / 10 else { return true }
-                    v = v * 10 + Int64(d)
-                }
-                if !span.value.isEmpty { size = v }
-                return true
-            }
-        }
-        return size
+        guard let records = try? PaxParser.parse(body), let r = records.last(where: { $0.key == "size" }) else { return nil }
+        return try? PaxApplier.decimal(r, allowNegative: false)
     }
 }
