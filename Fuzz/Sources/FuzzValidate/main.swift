@@ -33,6 +33,7 @@ enum ValidateHarness {
         Fuzz.require(parsed is [String: Any], "the JSON report does not parse: \(json.prefix(300))")
         var options = ValidatorOptions()
         options.verifyDigests = false
+        options.readAheadFrom = 0
         archive.store(bytes)
         let quick = Validator(options: options).validate(file: "fuzz", source: FileSource(descriptor: .init(rawValue: archive.descriptor)))
         Fuzz.require(quick.format == report.format && quick.profile == report.profile,

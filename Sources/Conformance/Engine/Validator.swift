@@ -61,7 +61,9 @@ public final class Validator {
             report.format = "v2"
             // Without digests the file data is skipped: a second thread reads the headers ahead (and the heads of
             // the files), so that reading them overlaps the checks.
-            if opened.compression == .none, !options.verifyDigests { source.startReadAhead(TarReadAheadPlan()) }
+            if opened.compression == .none, !options.verifyDigests, let from = options.readAheadFrom, (size ?? 0) >= from {
+                source.startReadAhead(TarReadAheadPlan())
+            }
             defer { source.stopReadAhead() }
             let tarRules = TarLayerRules(collector: collector, format: .v2, nameTableMemory: options.nameTableMemory)
             let checker = V2Checker(collector: collector, options: options, compression: opened.compression,

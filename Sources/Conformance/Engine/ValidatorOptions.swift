@@ -26,6 +26,9 @@ public struct ValidatorOptions: Sendable {
     /// Bytes of memory the records kept for the v2 index comparison (a record per section and per regular file)
     /// may use before they move to a temporary file.
     public var spoolMemory = 1 << 20
+    /// Without digests, an uncompressed archive file of at least this many bytes is read ahead on a second thread
+    /// (`TarReadAheadPlan`); nil never. A smaller file is read in a few reads, faster than a thread starts.
+    public var readAheadFrom: Int64? = 1 << 20
 
     public init() {}
 }
