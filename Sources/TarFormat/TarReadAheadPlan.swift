@@ -39,11 +39,12 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
             if let p = pending {
                 gather(bytes, at: offset, for: p)
                 guard Int64(body.count) == p.size else { break }
-                if p.type == UInt8(ascii: "x") { paxSize = Self.sizeRecord(body) ?? paxSize }
+                if p.type == TarEntryType.paxExtended.rawValue { paxSize = Self.sizeRecord(body) ?? paxSize }
                 pending = nil
             }
             guard header >= offset, header + Self.block <= end else { break }
-            let block = UnsafeRawBufferPointer(rebasing: bytes[Int(header - offset)..<Int(header - offset) + HeaderBlock.size])
+            let at = Int(header - offset)
+            let block = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + HeaderBlock.size)])
             guard follow(block) else { nextOffset = nil; return }
         }
         nextOffset = wantedEnd > end ? end : max(header, end)
@@ -52,13 +53,12 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
     /// Steps over the header `block` at `header`; false when the plan cannot go on.
     private func follow(_ block: UnsafeRawBufferPointer) -> Bool {
         if HeaderBlock.isZero(block) { return false }
-        let type = block[156]
-        guard let fieldSize = NumericFields.parse(UnsafeRawBufferPointer(rebasing: block[124..<136])), fieldSize >= 0
-        else { return false }
-        // Old GNU sparse headers with extension blocks, and anything with an absurd size: not foreseen.
-        if type == UInt8(ascii: "S"), block[482] != 0 { return false }
-        let meta = type == UInt8(ascii: "x") || type == UInt8(ascii: "g")
-            || type == UInt8(ascii: "L") || type == UInt8(ascii: "K")
+        let type = TarEntryType(rawValue: block[HeaderBlock.typeflag])
+        // The size field read as the reader reads it (in the block's format); a block it refuses ends the plan, as
+        // do old GNU sparse headers with extension blocks.
+        guard let fieldSize = try? HeaderBlock.extendedSize(block), fieldSize >= 0,
+              !(type == .gnuSparse && block[HeaderBlock.gnuIsExtended] != 0) else { return false }
+        let meta = type == .paxExtended || type == .paxGlobal || type == .gnuLongName || type == .gnuLongLink
         let size = meta ? fieldSize : (paxSize ?? fieldSize)
         if !meta { paxSize = nil }
         let dataStart = header + Self.block
@@ -67,7 +67,7 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
         guard dataStart <= Int64.max - padded else { return false }
         if meta {
             guard size <= Self.maxBody else { return false }
-            pending = (type, dataStart, size)
+            pending = (type.rawValue, dataStart, size)
             body.removeAll(keepingCapacity: true)
             wantedEnd = dataStart + padded
         } else {

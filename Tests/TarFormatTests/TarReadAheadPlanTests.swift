@@ -20,9 +20,9 @@ final class TarReadAheadPlanTests: XCTestCase {
             let dir = i % 3 == 0 ? "a/\(long)" : "a"
             try Data(bytes).write(to: root.appendingPathComponent("\(dir)/file-\(i)-\(String(repeating: "n", count: i % 90))"))
         }
-        let sparse = FileHandle(forWritingAtPath: root.appendingPathComponent("a/sparse").path)
-            ?? { FileManager.default.createFile(atPath: root.appendingPathComponent("a/sparse").path, contents: nil)
-                 return FileHandle(forWritingAtPath: root.appendingPathComponent("a/sparse").path)! }()
+        let sparsePath = root.appendingPathComponent("a/sparse").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: sparsePath, contents: nil))
+        let sparse = try XCTUnwrap(FileHandle(forWritingAtPath: sparsePath))
         for k in 0..<40 {
             try sparse.seek(toOffset: UInt64(k) << 20)
             sparse.write(Data(repeating: UInt8(k), count: 1000))
