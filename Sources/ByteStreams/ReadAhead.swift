@@ -32,9 +32,11 @@ final class ReadAheadQueue: @unchecked Sendable {
     private let planner: ReadAheadPlanner
     private let chunkSize: Int
     private let chunkCount: Int
-    private var mutex = pthread_mutex_t()
-    private var chunkReady = pthread_cond_t()
-    private var chunkFree = pthread_cond_t()
+    /// On the heap: a pthread mutex or condition must not move, and Swift promises a stored property's address
+    /// only for the duration of one call that takes it with `&`.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let chunkReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let chunkFree = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `mutex`.
     private var ready: [Chunk] = []
     private var readyHead = 0
@@ -52,9 +54,9 @@ final class ReadAheadQueue: @unchecked Sendable {
         self.planner = planner
         self.chunkSize = chunkSize
         self.chunkCount = chunkCount
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&chunkReady, nil)
-        pthread_cond_init(&chunkFree, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(chunkReady, nil)
+        pthread_cond_init(chunkFree, nil)
         ready.reserveCapacity(chunkCount)
     }
 
@@ -71,12 +73,12 @@ final class ReadAheadQueue: @unchecked Sendable {
             memory = .allocate(byteCount: bytes, alignment: 4096)
             mapped = false
         }
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         self.memory = memory
         for i in 0..<chunkCount {
             free.append(UnsafeMutableRawBufferPointer(rebasing: memory[(i * chunkSize)..<((i + 1) * chunkSize)]))
         }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 
     deinit {
@@ -84,9 +86,12 @@ final class ReadAheadQueue: @unchecked Sendable {
         if let memory {
             if mapped { munmap(memory.baseAddress, memory.count) } else { memory.deallocate() }
         }
-        pthread_cond_destroy(&chunkFree)
-        pthread_cond_destroy(&chunkReady)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(chunkFree)
+        pthread_cond_destroy(chunkReady)
+        pthread_mutex_destroy(mutex)
+        chunkFree.deallocate()
+        chunkReady.deallocate()
+        mutex.deallocate()
     }
 
     /// Starts the thread; false when it could not be created (the reader then reads everything itself).
@@ -109,19 +114,19 @@ final class ReadAheadQueue: @unchecked Sendable {
     /// Stops the thread and waits for it; chunks handed out stay valid until the queue is released.
     func stop() {
         guard let t = thread else { return }
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         cancelled = true
-        pthread_cond_signal(&chunkFree)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_signal(chunkFree)
+        pthread_mutex_unlock(mutex)
         pthread_join(t, nil)
         thread = nil
     }
 
     /// The next chunk in file order, waiting while the thread is behind; nil once it has read all it will.
     func take() -> Chunk? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while readyHead == ready.count, !finished { pthread_cond_wait(&chunkReady, &mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while readyHead == ready.count, !finished { pthread_cond_wait(chunkReady, mutex) }
         guard readyHead < ready.count else { return nil }
         let c = ready[readyHead]
         readyHead += 1
@@ -134,13 +139,13 @@ final class ReadAheadQueue: @unchecked Sendable {
 
     /// Gives a chunk back to the thread.
     func recycle(_ chunk: Chunk) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         free.append(chunk.bytes)
         if producerWaiting, free.count >= chunkCount / 2 {
             producerWaiting = false
-            pthread_cond_signal(&chunkFree)
+            pthread_cond_signal(chunkFree)
         }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 
     private func run() {
@@ -149,33 +154,33 @@ final class ReadAheadQueue: @unchecked Sendable {
         // A planner must move forward: one that names an offset again (or an earlier one) is not followed.
         while let offset = planner.nextOffset, offset > last, offset >= 0 {
             last = offset
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             while free.isEmpty, !cancelled {
                 producerWaiting = true
-                pthread_cond_wait(&chunkFree, &mutex)
+                pthread_cond_wait(chunkFree, mutex)
             }
             let stop = cancelled
             let buffer = stop ? nil : free.removeLast()
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             guard let buffer else { break }
             let n = readFully(buffer, at: offset)
             guard n >= 0 else {
-                pthread_mutex_lock(&mutex)
+                pthread_mutex_lock(mutex)
                 free.append(buffer)
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_unlock(mutex)
                 break
             }
             planner.inspect(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: offset)
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             ready.append(Chunk(offset: offset, bytes: buffer, count: n))
-            pthread_cond_signal(&chunkReady)
-            pthread_mutex_unlock(&mutex)
+            pthread_cond_signal(chunkReady)
+            pthread_mutex_unlock(mutex)
             if n < chunkSize { break }
         }
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         finished = true
-        pthread_cond_signal(&chunkReady)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_signal(chunkReady)
+        pthread_mutex_unlock(mutex)
     }
 
     /// `pread` until the buffer is full or the file ends; -1 on an error (the reader meets it again itself).
