@@ -43,6 +43,7 @@ public final class RecordSpool {
     /// Appends the record `build` writes. The writer appends to the spool's own buffer (its length is filled in
     /// afterwards), so the record is not copied.
     public func append(_ build: (inout RecordWriter) -> Void) {
+        reserveIfGrowing()
         var w = RecordWriter()
         swap(&w.bytes, &buffer)
         let start = w.bytes.count
@@ -54,6 +55,27 @@ public final class RecordSpool {
         count += 1
         if buffer.count >= memoryLimit { flush() }
     }
+
+    /// Once the buffer outgrows `growthStep` (a spool that is not a handful of records), gives it the capacity to
+    /// reach `memoryLimit` (at most `largestReservation`) in one step: growing by doubling would copy its records
+    /// at every step and touch fresh pages each time (page faults the validator paid for on every large archive).
+    /// Pages of the reservation that no record reaches are never touched.
+    @inline(__always)
+    private func reserveIfGrowing() {
+        let target = min(memoryLimit, Self.largestReservation) + Self.growthStep
+        guard buffer.count >= Self.growthStep, buffer.capacity < target,
+              buffer.capacity - buffer.count < Self.growthStep else { return }
+        buffer.reserveCapacity(target)
+    }
+
+    /// Below this the buffer grows as arrays do.
+    static let growthStep = 16 << 10
+    /// The largest capacity reserved in one step; a larger buffer grows as arrays do.
+    static let largestReservation = 8 << 20
+
+    /// The bytes kept in memory, and the capacity of their buffer.
+    var bufferedBytes: Int { buffer.count }
+    var bufferCapacity: Int { buffer.capacity }
 
     /// Writes the buffer to the file.
     private func flush() {
@@ -116,6 +138,14 @@ public final class RecordSpool {
 
         /// Makes `wanted` bytes from `at` available: from the file while it lasts, then from the buffer.
         private func refill(_ wanted: Int) -> Bool {
+            // The buffer is read where it lies (shared, not copied): once it is reached there is nothing more.
+            if inMemory { return false }
+            if at == chunk.count, fileOffset >= spool.fileSize {
+                inMemory = true
+                chunk = spool.buffer
+                at = 0
+                return chunk.count >= wanted
+            }
             chunk.removeSubrange(0..<at)
             at = 0
             while chunk.count < wanted {
