@@ -23,7 +23,23 @@ public final class PrefixedSource: ByteSource {
         self.prefix.copyBytes(of: prefix)
     }
 
+    /// Reads up to `count` bytes from `inner` into the prefix (fewer only at the end of `inner`), to replay them:
+    /// a peek without a copy of the bytes in between.
+    public init(peeking count: Int, from inner: ByteSource) throws {
+        self.inner = inner
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        let got: Int
+        do { got = try inner.readFully(into: buffer) } catch {
+            buffer.deallocate()
+            throw error
+        }
+        prefix = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<got])
+    }
+
     deinit { prefix.deallocate() }
+
+    /// The whole prefix, replayed or not; valid while the source lives.
+    public var prefixBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(prefix) }
 
     /// The number of prefix bytes not yet handed out.
     public var remainingPrefixCount: Int { prefix.count - prefixOffset }
