@@ -2,7 +2,8 @@ import ByteStreams
 
 /// Foresees which bytes of a tar file a reader that skips file data will want, for `FileSource`'s read-ahead
 /// thread: every header block, the whole body of each pax (`x`, `g`) and GNU long-name (`L`, `K`) entry, all the
-/// data of a file up to `wholeFile` bytes and the first `fileHead` bytes of a larger one.
+/// data of a file up to `wholeFile` bytes (or of any size, for the files `readsWhole` names) and the first
+/// `fileHead` bytes of a larger one.
 ///
 /// It walks the headers in the chunks it is shown, using each entry's size (a pax `size` record before it
 /// overrides the header's field), and names where to read next: on from the chunk's end while the current entry
@@ -29,8 +30,13 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
     private var paxSize: Int64?
 
     private static let block = Int64(HeaderBlock.size)
+    /// Says, from a header block's name field, whether the entry's data is read whole whatever its size; called on
+    /// the read-ahead thread.
+    private let readsWhole: (@Sendable (UnsafeRawBufferPointer) -> Bool)?
 
-    public init() {}
+    /// - Parameter readsWhole: given each file's header name field (NUL-padded, 100 bytes), whether its data
+    ///   will be read whole however large it is (a v2 validator's `cka-index.json`); nil for none.
+    public init(readsWhole: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) { self.readsWhole = readsWhole }
 
     public func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
         let end = offset + Int64(bytes.count)
@@ -71,7 +77,9 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
             body.removeAll(keepingCapacity: true)
             wantedEnd = dataStart + padded
         } else {
-            wantedEnd = dataStart + (size <= Self.wholeFile ? padded : min(padded, Self.fileHead))
+            let whole = size <= Self.wholeFile
+                || readsWhole?(UnsafeRawBufferPointer(rebasing: block[HeaderBlock.name])) == true
+            wantedEnd = dataStart + (whole ? padded : min(padded, Self.fileHead))
         }
         header = dataStart + padded
         return true

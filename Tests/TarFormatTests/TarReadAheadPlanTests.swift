@@ -91,6 +91,43 @@ final class TarReadAheadPlanTests: XCTestCase {
         XCTAssertEqual(plain.lines.count, 201)
         XCTAssertLessThanOrEqual(ahead.misses, 2)
     }
+
+    func testFilesNamedToBeReadWholeAreForeseenWhole() throws {
+        // Files over `wholeFile` whose data the reader reads to the end: without the predicate the plan foresees
+        // only their heads and the reading thread reads the rest itself; with it, nothing is missed.
+        var bytes: [UInt8] = []
+        for i in 0..<12 {
+            let size = i % 3 == 0 ? 300_000 : 2_000
+            let name = i % 3 == 0 ? "whole-\(i)" : "small-\(i)"
+            bytes += Archives.block(name: name, size: String(String(size, radix: 8)).leftPadded(to: 11))
+            bytes += Archives.padded((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) })
+        }
+        bytes += [UInt8](repeating: 0, count: 1024)
+        let url = try TestTools.temporaryDirectory(self).appendingPathComponent("whole.tar")
+        try Data(bytes).write(to: url)
+        func read(_ plan: TarReadAheadPlan?) throws -> (digest: [Int], misses: Int) {
+            let source = try FileSource(path: url.path)
+            if let plan { XCTAssertTrue(source.startReadAhead(plan)) }
+            let reader = TarReader(source: source)
+            var sums: [Int] = []
+            while let h = try reader.next() {
+                let whole = h.path.hasPrefix("whole-")
+                var sum = 0
+                for b in try reader.readData() where whole { sum = sum &* 31 &+ Int(b) }
+                sums.append(whole ? sum : Int(h.size))
+            }
+            _ = try reader.finish()
+            return (sums, source.readAheadMisses)
+        }
+        let isWhole: @Sendable (UnsafeRawBufferPointer) -> Bool = { field in field.starts(with: Array("whole-".utf8)) }
+        let plain = try read(nil)
+        let heads = try read(TarReadAheadPlan())
+        let whole = try read(TarReadAheadPlan(readsWhole: isWhole))
+        XCTAssertEqual(heads.digest, plain.digest)
+        XCTAssertEqual(whole.digest, plain.digest)
+        XCTAssertGreaterThanOrEqual(heads.misses, 4, "without the predicate the large files' data is not foreseen")
+        XCTAssertLessThanOrEqual(whole.misses, 2, "the plan missed bytes of a file it was told to read whole")
+    }
 }
 
 private extension String {

@@ -62,7 +62,7 @@ public final class Validator {
             // Without digests the file data is skipped: a second thread reads the headers ahead (and the heads of
             // the files), so that reading them overlaps the checks.
             if opened.compression == .none, !options.verifyDigests, let from = options.readAheadFrom, (size ?? 0) >= from {
-                source.startReadAhead(TarReadAheadPlan())
+                source.startReadAhead(TarReadAheadPlan(readsWhole: V2Checker.isIndexNameField))
             }
             defer { source.stopReadAhead() }
             let tarRules = TarLayerRules(collector: collector, format: .v2, nameTableMemory: options.nameTableMemory)

@@ -16,6 +16,16 @@ import TarFormat
 /// regular file) waits in spools that move to a temporary file beyond 1 MiB, JSON documents (the index, the
 /// metadata files, the rootfs lists) are walked as they stream, and names go to a `NameTable`.
 public final class V2Checker {
+    /// Whether a header block's name field (NUL-padded) is `cka-index.json`: the read-ahead reads that file
+    /// whole, since the index check walks all of it.
+    static func isIndexNameField(_ field: UnsafeRawBufferPointer) -> Bool {
+        let name = indexName
+        guard field.count > name.count, field[name.count] == 0 else { return false }
+        return name.withUnsafeBytes { field.starts(with: $0) }
+    }
+
+    private static let indexName = Array("cka-index.json".utf8)
+
     let collector: DiagnosticCollector
     let options: ValidatorOptions
     let compression: CompressionFormat
