@@ -10,6 +10,8 @@
 public final class PrefixedSource: ByteSource {
     /// The source read from once the prefix is used up.
     public let inner: ByteSource
+    /// The allocation the prefix lies at the start of (longer when a peek got fewer bytes than it asked for).
+    private let storage: UnsafeMutableRawBufferPointer
     private let prefix: UnsafeMutableRawBufferPointer
     private var prefixOffset = 0
 
@@ -19,24 +21,25 @@ public final class PrefixedSource: ByteSource {
     ///   - inner: the source they came from.
     public init<C: Collection>(prefix: C, inner: ByteSource) where C.Element == UInt8 {
         self.inner = inner
-        self.prefix = .allocate(byteCount: prefix.count, alignment: 16)
-        self.prefix.copyBytes(of: prefix)
+        storage = .allocate(byteCount: prefix.count, alignment: 16)
+        storage.copyBytes(of: prefix)
+        self.prefix = storage
     }
 
     /// Reads up to `count` bytes from `inner` into the prefix (fewer only at the end of `inner`), to replay them:
     /// a peek without a copy of the bytes in between.
     public init(peeking count: Int, from inner: ByteSource) throws {
         self.inner = inner
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        storage = .allocate(byteCount: count, alignment: 16)
         let got: Int
-        do { got = try inner.readFully(into: buffer) } catch {
-            buffer.deallocate()
+        do { got = try inner.readFully(into: storage) } catch {
+            storage.deallocate()
             throw error
         }
-        prefix = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<got])
+        prefix = UnsafeMutableRawBufferPointer(rebasing: storage[0..<got])
     }
 
-    deinit { prefix.deallocate() }
+    deinit { storage.deallocate() }
 
     /// The whole prefix, replayed or not; valid while the source lives.
     public var prefixBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(prefix) }
