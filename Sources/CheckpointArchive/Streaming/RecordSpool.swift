@@ -138,34 +138,27 @@ public final class RecordSpool {
 
         /// Makes `wanted` bytes from `at` available: from the file while it lasts, then from the buffer.
         private func refill(_ wanted: Int) -> Bool {
-            // The buffer is read where it lies (shared, not copied): once it is reached there is nothing more.
+            // Once the buffer is reached there is nothing more to read.
             if inMemory { return false }
-            if at == chunk.count, fileOffset >= spool.fileSize {
-                inMemory = true
-                chunk = spool.buffer
-                at = 0
-                return chunk.count >= wanted
-            }
             chunk.removeSubrange(0..<at)
             at = 0
             while chunk.count < wanted {
-                if fileOffset < spool.fileSize {
-                    let n = Int(min(Int64(max(wanted, 256 << 10)), spool.fileSize - fileOffset))
-                    let old = chunk.count
-                    chunk += [UInt8](repeating: 0, count: n)
-                    let got = chunk.withUnsafeMutableBytes { pread(spool.file, $0.baseAddress! + old, n, off_t(fileOffset)) }
-                    guard got > 0 else {
-                        if spool.ioError == nil { spool.ioError = "cannot read the temporary file: errno \(errno)" }
-                        return false
-                    }
-                    chunk.removeLast(n - got)
-                    fileOffset += Int64(got)
-                } else if !inMemory {
+                guard fileOffset < spool.fileSize else {
                     inMemory = true
-                    chunk += spool.buffer
-                } else {
+                    // The buffer is read where it lies (shared, not copied), unless the file left a partial record.
+                    if chunk.isEmpty { chunk = spool.buffer } else { chunk += spool.buffer }
+                    return chunk.count >= wanted
+                }
+                let n = Int(min(Int64(max(wanted, 256 << 10)), spool.fileSize - fileOffset))
+                let old = chunk.count
+                chunk += [UInt8](repeating: 0, count: n)
+                let got = chunk.withUnsafeMutableBytes { pread(spool.file, $0.baseAddress! + old, n, off_t(fileOffset)) }
+                guard got > 0 else {
+                    if spool.ioError == nil { spool.ioError = "cannot read the temporary file: errno \(errno)" }
                     return false
                 }
+                chunk.removeLast(n - got)
+                fileOffset += Int64(got)
             }
             return true
         }
