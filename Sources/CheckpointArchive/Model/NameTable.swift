@@ -24,7 +24,10 @@ public final class NameTable {
     /// The directory of the temporary file (`$TMPDIR`, else `/tmp`).
     public let temporaryDirectory: String
     /// Number of strings in the table.
-    public private(set) var count = 0
+    public var count: Int { stored }
+    /// Behind `count`, changed on every insertion in straight-line code: no run-time exclusivity check (see the
+    /// README, "Unchecked exclusivity").
+    @exclusivity(unchecked) private var stored = 0
     /// Why the temporary file failed, if it did.
     public private(set) var ioError: String?
     /// Whether the table has moved to its file.
@@ -68,6 +71,17 @@ public final class NameTable {
         return Key(hi: UInt64(UInt(bitPattern: a.finalize())) | 1, lo: UInt64(UInt(bitPattern: b.finalize())) & ~0xFF)
     }
 
+    /// The fingerprint of an array's bytes (an overload, so that callers in other modules reach the hash
+    /// directly, not through the generic version's unspecialised `withContiguousStorageIfAvailable`).
+    public static func key(_ bytes: [UInt8]) -> Key {
+        bytes.withUnsafeBytes { key($0) }
+    }
+
+    /// The fingerprint of an array slice's bytes.
+    public static func key(_ bytes: ArraySlice<UInt8>) -> Key {
+        bytes.withUnsafeBytes { key($0) }
+    }
+
     /// The fingerprint of a byte collection.
     public static func key<C: Collection>(_ bytes: C) -> Key where C.Element == UInt8 {
         if let k = bytes.withContiguousStorageIfAvailable({ key(UnsafeRawBufferPointer($0)) }) { return k }
@@ -100,8 +114,8 @@ public final class NameTable {
         }
         slots[2 * i] = key.hi
         slots[2 * i + 1] = key.lo | UInt64(change(nil))
-        count += 1
-        if 4 * count > 3 * capacity { grow() }
+        stored += 1
+        if 4 * stored > 3 * capacity { grow() }
         return nil
     }
 
@@ -222,7 +236,7 @@ public final class NameTable {
                 page[2 * free] = key.hi
                 page[2 * free + 1] = key.lo | UInt64(change(nil))
                 writePage(n)
-                count += 1
+                stored += 1
                 return nil
             }
             doubleBuckets()

@@ -84,7 +84,7 @@ enum V2EntryRules {
 
 /// Keeps the last header block a `TarReader` verified: after `next()` returns an entry, that is the entry's own
 /// ustar block (extended headers come before it). It also notes the first header block of the entry whose
-/// checksum holds only as a signed sum (CKA-TAR-004). The reader holds its observer weakly; the decoder owns this.
+/// checksum holds only as a signed sum (CKA-TAR-004). The decoder keeps it too.
 final class LastHeaderBlock: TarReaderObserver {
     private(set) var bytes: [UInt8]?
     /// Offset of a block of the current entry's headers with a signed-only checksum; reset by `startEntry()`.

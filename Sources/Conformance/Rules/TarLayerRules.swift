@@ -19,7 +19,13 @@ public final class TarLayerRules: TarReaderObserver {
     let baseOffset: Int64
     /// The stream is containerd's gzip layer: its offsets are offsets of the decompressed layer, so findings are
     /// reported at `baseOffset` (the layer's start in the outer stream) with the layer offset in the message.
-    public var offsetsAreInDecompressedLayer = false
+    public var offsetsAreInDecompressedLayer: Bool {
+        get { layerOffsets }
+        set { layerOffsets = newValue }
+    }
+    /// Behind `offsetsAreInDecompressedLayer`, read by every check that may report: no run-time exclusivity check
+    /// (see the README, "Unchecked exclusivity"); it changes only before the stream is read.
+    @exclusivity(unchecked) private var layerOffsets = false
 
     var v1: Bool { format == .v1 }
     // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in

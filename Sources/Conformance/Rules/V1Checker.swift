@@ -180,7 +180,7 @@ struct V1StreamFacts {
 final class V1StreamWatcher: V1ReadObserver {
     let collector: DiagnosticCollector
     var facts = V1StreamFacts()
-    /// The rules of each stream by its name ("" for the outer stream); `TarReader` holds its observer weakly.
+    /// The rules of each stream by its name ("" for the outer stream).
     private var rules: [String: TarLayerRules] = [:]
     private var nestedBase: [String: Int64] = [:]
     private var nestedLayer: Set<String> = []

@@ -31,7 +31,7 @@ public final class V2Checker {
     let compression: CompressionFormat
     let tail: [UInt8]?
     let entryHook: ((TarHeader) -> Void)?
-    /// The reader holds its observer weakly: this keeps it alive.
+    /// The reader's observer (the reader holds it too).
     let observer: V2StreamObserver
     /// Where the gzip members or zstd frames begin, fed by the decoder; nil when not known (then CKA-FRM-001 is
     /// not checked and `compressedStart` only for consistency: increasing, before the locator's index member).
