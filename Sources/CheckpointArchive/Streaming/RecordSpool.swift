@@ -14,13 +14,14 @@ public final class RecordSpool {
     /// Where the temporary file is created.
     public let temporaryDirectory: String
     /// Records appended.
-    public private(set) var count = 0
+    public var count: Int { appended }
     /// Why the temporary file failed, if it did (the records after it are lost).
     public private(set) var ioError: String?
 
     // `@exclusivity(unchecked)` below: see the README, "Unchecked exclusivity" (not public, changed only in
     // straight-line code that nothing re-enters).
     @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var appended = 0
     private var file: Int32 = -1
     private var fileSize: Int64 = 0
 
@@ -52,7 +53,7 @@ public final class RecordSpool {
         let n = UInt32(w.bytes.count - start - 4)
         w.bytes.withUnsafeMutableBytes { $0.storeBytes(of: n, toByteOffset: start, as: UInt32.self) }
         swap(&w.bytes, &buffer)
-        count += 1
+        appended += 1
         if buffer.count >= memoryLimit { flush() }
     }
 
@@ -202,6 +203,21 @@ public struct RecordWriter {
     public mutating func data(_ v: [UInt8]) {
         int(Int64(v.count))
         bytes.append(contentsOf: v)
+    }
+
+    /// The most bytes `fields` writes in one call.
+    public static let maxFieldsByteCount = 256
+
+    /// Appends `count` bytes (at most `maxFieldsByteCount`) that `write` stores into a scratch buffer: several
+    /// fixed-size fields in one append (each `int` is an append of its own, some hundred instructions). `write`
+    /// must store every byte; the layout is the caller's, the same as the one-field methods would write.
+    public mutating func fields(_ count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
+        precondition(count >= 0 && count <= Self.maxFieldsByteCount, "RecordWriter.fields: \(count) bytes")
+        withUnsafeTemporaryAllocation(byteCount: Self.maxFieldsByteCount, alignment: 8) { scratch in
+            let part = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
+            write(part)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(part))
+        }
     }
 
     /// Appends raw bytes with their length.

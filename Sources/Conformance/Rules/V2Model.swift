@@ -48,14 +48,22 @@ struct V2FileRecord {
 
     var pathString: String { String(decoding: path, as: UTF8.self) }
 
+    /// Writes the path (`data`), then size, offset and header offset (`int`), the compressed offset
+    /// (`optionalInt`), whether a digest follows (`bool`) and the digest (`data`): all but the path in one append.
     func encode(into w: inout RecordWriter) {
         w.data(path)
-        w.int(size)
-        w.int(offset)
-        w.int(headerOffset)
-        w.optionalInt(compressedOffset)
-        w.bool(digest != nil)
-        if let digest { withUnsafeBytes(of: digest.bytes) { w.data($0) } }
+        let digest = digest
+        w.fields(digest == nil ? 34 : 74) { out in
+            out.storeBytes(of: size.littleEndian, toByteOffset: 0, as: Int64.self)
+            out.storeBytes(of: offset.littleEndian, toByteOffset: 8, as: Int64.self)
+            out.storeBytes(of: headerOffset.littleEndian, toByteOffset: 16, as: Int64.self)
+            out[24] = compressedOffset == nil ? 0 : 1
+            out.storeBytes(of: (compressedOffset ?? 0).littleEndian, toByteOffset: 25, as: Int64.self)
+            out[33] = digest == nil ? 0 : 1
+            guard let digest else { return }
+            out.storeBytes(of: Int64(32).littleEndian, toByteOffset: 34, as: Int64.self)
+            withUnsafeBytes(of: digest.bytes) { out.baseAddress!.advanced(by: 42).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        }
     }
 
     /// Whether the record `encode` wrote as `raw` has this path, size and data offset, and, when it holds a digest,
