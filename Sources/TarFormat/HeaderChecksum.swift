@@ -8,17 +8,21 @@ public enum TarHeaderChecksum {
     /// The bytes of the checksum field in a header block.
     public static let field = HeaderBlock.checksum
 
-    /// The unsigned sum of `block` (512 bytes): a word at a time, its bytes added in four 16-bit lanes (64 words of
-    /// at most 2 x 255 per lane do not overflow them).
+    /// The unsigned sum of `block` (512 bytes): sixteen bytes at a time, the even and the odd bytes added in eight
+    /// 16-bit lanes each (32 loads of at most 255 per lane do not overflow them), then the lanes folded.
     public static func unsigned(_ block: UnsafeRawBufferPointer) -> Int64 {
         precondition(block.count == 512, "a tar header block is 512 bytes")
-        let m: UInt64 = 0x00FF_00FF_00FF_00FF
-        var lanes: UInt64 = 0
-        for i in stride(from: 0, to: 512, by: 8) {
-            let w = block.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            lanes &+= (w & m) &+ ((w >> 8) & m)
+        let low = SIMD8<UInt16>(repeating: 0x00FF)
+        var even = SIMD8<UInt16>.zero, odd = SIMD8<UInt16>.zero
+        for i in stride(from: 0, to: 512, by: 16) {
+            let v = unsafeBitCast(block.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self), to: SIMD8<UInt16>.self)
+            even &+= v & low
+            odd &+= v &>> 8
         }
-        var sum = Int64(lanes & 0xFFFF) + Int64(lanes >> 16 & 0xFFFF) + Int64(lanes >> 32 & 0xFFFF) + Int64(lanes >> 48)
+        // At most 32 x 255 x 2 per lane: the eight lanes add up in 32 bits without overflow.
+        let lanes = SIMD8<UInt32>(truncatingIfNeeded: even &+ odd)
+        let halves = lanes.lowHalf &+ lanes.highHalf
+        var sum = Int64(halves[0]) + Int64(halves[1]) + Int64(halves[2]) + Int64(halves[3])
         for i in field { sum += 0x20 - Int64(block[i]) }
         return sum
     }
