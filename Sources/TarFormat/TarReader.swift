@@ -341,6 +341,9 @@ public final class TarReader {
 
     /// `limits.maxPathDepth` for a name.
     private func checkDepth(_ what: String, _ name: [UInt8], at: Int64) throws {
+        // Each component counted takes a byte and all but the last a '/' after it: more than `maxPathDepth` of
+        // them take at least 2 x maxPathDepth + 1 bytes, so a shorter name (every usual one) is not scanned.
+        if name.count <= 2 * limits.maxPathDepth { return }
         let depth = Self.depth(name)
         if depth > limits.maxPathDepth {
             throw TarError(.limitExceeded(limit: what, value: Int64(depth), maximum: Int64(limits.maxPathDepth)),

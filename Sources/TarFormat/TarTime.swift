@@ -41,37 +41,48 @@ public struct TarTime: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses the bytes of a pax time value, in one pass and without allocating.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> TarTime? {
-        var i = 0
-        let negative = bytes.first == 0x2D
-        if negative { i = 1 }
-        var whole: Int64 = 0
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = bytes.count
+        let negative = p[0] == 0x2D
+        var i = negative ? 1 : 0
         let wholeStart = i
-        while i < bytes.count, bytes[i] != 0x2E {
-            let c = bytes[i]
-            guard c >= 0x30, c <= 0x39 else { return nil }
+        var whole: Int64 = 0
+        // Eighteen digits cannot overflow an Int64: only the digits after them are checked.
+        let unchecked = min(n, wholeStart + 18)
+        while i < unchecked {
+            let d = p[i] &- 0x30
+            guard d < 10 else { break }
+            whole = whole &* 10 &+ Int64(d)
+            i += 1
+        }
+        while i < n {
+            let d = p[i] &- 0x30
+            guard d < 10 else { break }
             let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(c - 0x30))
+            let (a, o2) = m.addingReportingOverflow(Int64(d))
             guard !o1, !o2 else { return nil }
             whole = a
             i += 1
         }
         guard i > wholeStart else { return nil }
         var nanos: Int64 = 0
-        if i < bytes.count {
-            i += 1  // the '.'
-            guard i < bytes.count else { return nil }
+        if i < n {
+            // Only a '.' and at least one digit may follow the whole seconds.
+            guard p[i] == 0x2E, i + 1 < n else { return nil }
+            i += 1
             var digits = 0
-            while i < bytes.count {
-                let c = bytes[i]
-                guard c >= 0x30, c <= 0x39 else { return nil }
+            while i < n {
+                let d = p[i] &- 0x30
+                guard d < 10 else { return nil }
                 if digits < 9 {
-                    nanos = nanos * 10 + Int64(c - 0x30)
+                    nanos = nanos &* 10 &+ Int64(d)
                     digits += 1
                 }
                 i += 1
             }
             while digits < 9 {
-                nanos *= 10
+                nanos &*= 10
                 digits += 1
             }
         }

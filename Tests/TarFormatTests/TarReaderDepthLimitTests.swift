@@ -55,6 +55,27 @@ final class TarReaderDepthLimitTests: XCTestCase {
         XCTAssertEqual(try read(bytes, limits: lenient).count, 2)
     }
 
+    /// The reader scans only names long enough to be too deep (more than 2 x maxPathDepth bytes): at the boundary,
+    /// the shortest name one component too deep is refused and the longest name of exactly the limit is read.
+    func testTheShortestNameTooDeepIsRefused() throws {
+        for depth in 1...6 {
+            var limits = TarLimits()
+            limits.maxPathDepth = depth
+            let tooDeep = Array(repeating: "d", count: depth + 1).joined(separator: "/")  // 2 x depth + 1 bytes
+            XCTAssertEqual(tooDeep.utf8.count, 2 * depth + 1)
+            XCTAssertThrowsError(try read(try archive([(tooDeep, .regular, "")]), limits: limits), "depth \(depth)") { error in
+                guard case let .limitExceeded(limit, value, _)? = (error as? TarError)?.kind else { return XCTFail("\(error)") }
+                XCTAssertEqual(limit, "path depth")
+                XCTAssertEqual(value, Int64(depth + 1))
+            }
+            // As long, but one component is empty or `.`: not too deep.
+            let dotted = "./" + Array(repeating: "d", count: depth).joined(separator: "/")
+            XCTAssertEqual(try read(try archive([(dotted, .regular, "")]), limits: limits), [dotted])
+            let atLimit = String(repeating: "d/", count: depth)  // 2 x depth bytes, a directory
+            XCTAssertEqual(try read(try archive([(atLimit, .directory, "")]), limits: limits), [atLimit])
+        }
+    }
+
     func testHardLinkTargetsAreNamesToo() throws {
         let bytes = try archive([("f", .regular, ""), ("l", .hardLink, String(repeating: "d/", count: 1100) + "f")])
         XCTAssertThrowsError(try read(bytes)) { error in
