@@ -16,7 +16,7 @@ struct V2PaxRecord {
             _ = PaxRecordGrammar.scan(raw) { span in
                 let key = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + span.key.lowerBound,
                                               count: span.key.count)
-                out.append(V2PaxRecord(key: String(decoding: key, as: UTF8.self), value: body[span.value], length: span.length))
+                out.append(V2PaxRecord(key: PaxRecordGrammar.keyString(key), value: body[span.value], length: span.length))
                 return true
             }
         }
