@@ -1,7 +1,8 @@
 @testable import Conformance
 import XCTest
 
-/// The tar-layer rules' name scan (memchr, through `forEachRun`) against a byte-by-byte definition.
+/// The tar-layer rules' name scan (a one-pass screen, then memchr through `forEachRun` for a suspect name)
+/// against a byte-by-byte definition.
 final class NameScanTests: XCTestCase {
     /// What is wrong with a name (CKA-TAR-034), worked out from its components.
     private func referenceProblem(_ name: [UInt8]) -> String? {

@@ -141,11 +141,15 @@ enum V2EncodingRules {
         let name = h.pathBytes
         let length = name.last == 0x2F ? name.count - 1 : name.count
         var components = 0, longest = 0
-        name.withUnsafeBytes { name in
-            UnsafeRawBufferPointer(rebasing: name[..<length]).forEachRun(separatedBy: 0x2F) { r in
-                components += 1
-                longest = max(longest, r.count)
-                return true
+        // A name of at most 255 bytes has no component longer than 255 bytes and at most 256 components: only a
+        // longer one is walked.
+        if length > 255 {
+            name.withUnsafeBytes { name in
+                UnsafeRawBufferPointer(rebasing: name[..<length]).forEachRun(separatedBy: 0x2F) { r in
+                    components += 1
+                    longest = max(longest, r.count)
+                    return true
+                }
             }
         }
         var problems: [String] = []
