@@ -85,6 +85,7 @@ enum HeaderBlock {
     }
 
     /// A numeric field; throws naming the field when it does not parse.
+    @inline(__always)
     static func number(_ block: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) throws(TarError.Kind)
         -> Int64
     {

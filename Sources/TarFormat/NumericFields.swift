@@ -7,6 +7,7 @@ import Glibc
 enum NumericFields {
     /// Parses an octal or base-256 field.
     /// - Returns: the value, or nil when the field is neither (bad digit, overflow).
+    @inline(__always)
     static func parse(_ field: UnsafeRawBufferPointer) -> Int64? {
         guard let first = field.first else { return 0 }
         if first & 0x80 != 0 { return parseBase256(field) }
@@ -14,9 +15,17 @@ enum NumericFields {
     }
 
     /// Octal text with optional leading spaces and trailing spaces or NULs; an all-blank field is 0.
+    @inline(__always)
     static func parseOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
-        // The usual form, zero-padded digits and a NUL or space at the end, a word at a time for the 8- and
-        // 12-byte fields of a header.
+        // The usual form, compiled into each caller; anything else out of line.
+        if let v = parseUsualOctal(field) { return v }
+        return parseOtherOctal(field)
+    }
+
+    /// The usual form, zero-padded digits and a NUL or space at the end, a word at a time for the 8- and 12-byte
+    /// fields of a header; nil for any other form (which may still be valid).
+    @inline(__always)
+    static func parseUsualOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
         if let base = field.baseAddress {
             if field.count == 8 {
                 let w = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
@@ -34,6 +43,12 @@ enum NumericFields {
                 }
             }
         }
+        return nil
+    }
+
+    /// The forms `parseUsualOctal` leaves: other widths, leading spaces, junk after a NUL.
+    @inline(never)
+    static func parseOtherOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
         if field.count >= 2, field.count <= 12, let p = field.baseAddress?.assumingMemoryBound(to: UInt8.self) {
             let last = p[field.count - 1]
             var value: Int64 = 0
