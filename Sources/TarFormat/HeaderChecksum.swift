@@ -15,7 +15,8 @@ public enum TarHeaderChecksum {
         let low = SIMD8<UInt16>(repeating: 0x00FF)
         var even = SIMD8<UInt16>.zero, odd = SIMD8<UInt16>.zero
         for i in stride(from: 0, to: 512, by: 16) {
-            let v = unsafeBitCast(block.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self), to: SIMD8<UInt16>.self)
+            let bytes = block.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            let v = unsafeBitCast(bytes, to: SIMD8<UInt16>.self)
             even &+= v & low
             odd &+= v &>> 8
         }
