@@ -129,3 +129,12 @@ enum NumericFields {
         field[0] = value < 0 ? 0xFF : 0x80
     }
 }
+
+/// Numeric header fields for other modules: the fast path of a validator's own field checks.
+public enum TarNumericField {
+    /// The value of an 8- or 12-byte field in its usual form (zero-padded octal digits, then a NUL or space; or
+    /// the checksum's six digits, NUL, space), or nil for any other form, which may still be valid.
+    public static func usualOctal(_ field: UnsafeRawBufferPointer) -> Int64? {
+        NumericFields.parseUsualOctal(field)
+    }
+}

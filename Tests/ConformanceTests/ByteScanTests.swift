@@ -3,7 +3,8 @@ import XCTest
 
 /// The word- and vector-at-a-time byte scans of the header checks (`Bytes`) against byte-by-byte references,
 /// on every length from 0 to 160 (the header's fields are 8 to 155 bytes) and the patterns that matter: all
-/// zero, a string then NULs, a non-zero byte after the NULs at each position, bytes of 0x80 and more.
+/// zero, a string then NULs, a non-zero byte after the NULs at each position, bytes of 0x80 and more; and the
+/// octal value of a numeric field, whose usual form TarFormat parses a word at a time, against the grammar.
 final class ByteScanTests: XCTestCase {
     private func referenceZeroAfterFirstZero(_ b: [UInt8]) -> Bool {
         guard let nul = b.firstIndex(of: 0) else { return true }
@@ -43,6 +44,29 @@ final class ByteScanTests: XCTestCase {
                                    "zeroAfterFirstZero \(bytes)")
                 }
             }
+        }
+    }
+
+    func testOctalValueOfAFieldAgreesWithTheGrammar() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("000001234567 8".utf8) + [0, 0]
+        var fields: [[UInt8]] = [Array("0000644\u{0}".utf8), Array("0000644 ".utf8), Array("012345\u{0} ".utf8),
+                                 Array("00000000036\u{0}".utf8), Array("77777777777 ".utf8), Array("   644\u{0}\u{0}\u{0}".utf8),
+                                 Array("0000648\u{0}".utf8), Array("00000000036\u{0}".utf8).map { $0 == 0x36 ? 0x20 : $0 }]
+        for width in [8, 12] {
+            for _ in 0..<5000 {
+                var f = (0..<width).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+                // Half of them in the usual form with one byte changed, where the two parsers could part.
+                if Bool.random(using: &rng) {
+                    f = (0..<(width - 1)).map { _ in UInt8.random(in: 0x30...0x37, using: &rng) } + [0]
+                    f[Int.random(in: 0..<width, using: &rng)] = alphabet[Int.random(in: 0..<alphabet.count, using: &rng)]
+                }
+                fields.append(f)
+            }
+        }
+        for f in fields {
+            let fast = f.withUnsafeBytes { TarRawBlock.octalValue($0) }
+            XCTAssertEqual(fast, TarRawBlock.octalValue(f[...]), String(decoding: f, as: UTF8.self))
         }
     }
 }

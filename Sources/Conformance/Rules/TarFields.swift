@@ -111,6 +111,8 @@ struct TarRawBlock {
 
     /// The value of an octal field under the grammar of CKA-TAR-012 (nil when it does not parse; 0 when blank).
     static func octalValue(_ field: UnsafeRawBufferPointer) -> Int64? {
+        // The usual form is one the grammar accepts, with the same value.
+        if let v = TarNumericField.usualOctal(field) { return v }
         var i = 0
         while i < field.count, field[i] == 0x20 { i += 1 }
         var value: Int64 = 0

@@ -59,16 +59,18 @@ extension TarLayerRules {
 
     /// Decimal digits only, at most 19 significant ones, at most `Int64.max`.
     static func isDecimalInteger(_ v: UnsafeRawBufferPointer) -> Bool {
-        guard !v.isEmpty else { return false }
+        guard let p = v.baseAddress?.assumingMemoryBound(to: UInt8.self), !v.isEmpty else { return false }
+        let n = v.count
+        var i = 0
+        while i < n, p[i] == 0x30 { i += 1 }  // leading zeros are not significant
+        // More than 19 significant digits exceed Int64.max; up to 19 cannot overflow a UInt64.
+        guard n - i <= 19 else { return false }
         var value: UInt64 = 0
-        var significant = 0
-        for c in v {
-            let d = c &- 0x30
+        while i < n {
+            let d = p[i] &- 0x30
             guard d < 10 else { return false }
-            if significant == 0, d == 0 { continue }
-            significant += 1
-            guard significant <= 19 else { return false }
             value = value &* 10 &+ UInt64(d)
+            i += 1
         }
         return value <= UInt64(Int64.max)
     }

@@ -71,7 +71,9 @@ enum V2EncodingRules {
     }
 
     /// Whether a name or link target cannot stand in its 100-byte ustar field alone.
-    static func needsRecord(_ bytes: [UInt8]) -> Bool { bytes.count > 100 || bytes.contains { $0 >= 0x80 } }
+    static func needsRecord(_ bytes: [UInt8]) -> Bool {
+        bytes.count > 100 || !bytes.withUnsafeBufferPointer { $0.isEmpty || Bytes.isASCII($0.baseAddress!, $0.count) }
+    }
 
     /// The longest prefix of at most `max` bytes that ends on a UTF-8 character boundary.
     static func cut(_ bytes: [UInt8], max: Int = 100) -> [UInt8] {
