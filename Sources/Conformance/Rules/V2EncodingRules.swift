@@ -130,7 +130,7 @@ enum V2EncodingRules {
     /// CKA-TAR-036: no `./` prefix; directory names end with `/`, no other name does.
     static func nameForm(_ h: TarHeader, report: V2Reporter) {
         let b = h.pathBytes
-        if b.starts(with: [0x2E, 0x2F]) { report("CKA-TAR-036", "a v2 name must not start with \"./\"", h) }
+        if b.withUnsafeBytes({ $0.hasPrefix("./") }) { report("CKA-TAR-036", "a v2 name must not start with \"./\"", h) }
         if h.type == .directory, b.last != 0x2F {
             report("CKA-TAR-036", "a directory name must end with \"/\"", h)
         } else if h.type != .directory, b.last == 0x2F {

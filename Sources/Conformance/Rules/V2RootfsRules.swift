@@ -1,3 +1,4 @@
+import ByteStreams
 import CheckpointArchive
 import TarFormat
 
@@ -39,7 +40,7 @@ enum V2RootfsRules {
     /// One entry of the rootfs section; returns whether its content is checked (the two lists).
     static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, report: V2Reporter) -> V2ContentRules.Content {
         guard let state = s.rootfs else { return .none }
-        if h.pathBytes.count > treePrefix.count, h.pathBytes.starts(with: treePrefix) {
+        if h.pathBytes.count > treePrefix.count, h.pathBytes.withUnsafeBytes({ $0.hasPrefix("rootfs/tree/") }) {
             if state.phase < 3 {
                 report("CKA-V2-027", "an entry below rootfs/tree/ before the directory rootfs/tree/", h)
                 state.phase = 3
@@ -99,7 +100,7 @@ enum V2RootfsRules {
             }
         }
         let last = name[(name.lastIndex(of: 0x2F).map { $0 + 1 } ?? name.startIndex)...]
-        if last.starts(with: [0x2E, 0x77, 0x68, 0x2E]) {
+        if last.withUnsafeBytes({ $0.hasPrefix(".wh.") }) {
             report("CKA-V2-034", "a name starting with .wh. reads as a whiteout to OCI layer tools", h)
         }
         V2SectionRules.ordering(h, in: s, report: report)
