@@ -1,6 +1,9 @@
 import ByteStreams
 import CheckpointArchive
 import TarFormat
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One section as the stream holds it (table 5.7), and what its content rules remember while it is read.
 /// Only the current section is held; a closed one goes to the run's spool as a `V2SectionRecord`.
@@ -241,11 +244,23 @@ enum V2SectionRules {
             report("CKA-V2-014", "an entry for the intermediate directory \(h.path) (extractors create it)", h)
             return false
         }
-        if Bytes.same(name, s.directory.dropLast()) {
+        // The section's directory ends with '/': `inside` says the name starts with it, `named` that the name is
+        // the directory itself (without its '/'). One memcmp over the raw bytes for both.
+        let (inside, named) = h.pathBytes.withUnsafeBytes { p in
+            s.directory.withUnsafeBytes { d -> (Bool, Bool) in
+                let n = d.count
+                guard n > 0 else { return (true, name.isEmpty) }
+                guard p.count >= n - 1, n == 1 || memcmp(p.baseAddress!, d.baseAddress!, n - 1) == 0 else {
+                    return (false, false)
+                }
+                return (p.count >= n && p[n - 1] == d[n - 1], name.count == n - 1)
+            }
+        }
+        if named {
             report("CKA-V2-020", "the section directory is named by an entry other than its marker", h)
             return false
         }
-        guard h.pathBytes.count >= s.directory.count, Bytes.same(h.pathBytes[..<s.directory.count], s.directory) else {
+        guard inside else {
             report("CKA-V2-013", "the entry lies outside the current section \(String(decoding: s.directory, as: UTF8.self))", h)
             return false
         }
@@ -380,7 +395,8 @@ enum V2SectionRules {
     /// CKA-CNV-001: no top-level entries with the names v1 readers look for.
     static func legacyNames(_ h: TarHeader, report: V2Reporter) {
         // Only names of one component (with `./` or a trailing `/`) can be top-level.
-        guard h.pathBytes.dropFirst(2).dropLast().firstIndex(of: 0x2F) == nil else { return }
+        guard h.pathBytes.count < 4 || h.pathBytes.withUnsafeBytes({ $0.firstOffset(of: 0x2F, in: 2..<($0.count - 1)) }) == nil
+        else { return }
         var name = h.path
         if name.hasPrefix("./") { name.removeFirst(2) }
         if name.hasSuffix("/") { name.removeLast() }
