@@ -28,9 +28,9 @@ enum Bytes {
         orOfBytes(p, count) & 0x8080_8080_8080_8080 == 0
     }
 
-    /// The bitwise OR of the bytes at `p`, folded into the eight bytes of a word: sixteen at a time, the last sixteen overlapping the ones before, so that
-    /// a header field of 100 or 155 bytes costs a dozen vector loads, not a loop per byte with a scalar tail.
-    /// Fewer than sixteen bytes are ORed one by one.
+    /// The bitwise OR of the bytes at `p`, folded into the eight bytes of a word: sixteen at a time, the last
+    /// sixteen overlapping the ones before, so that a header field of 100 or 155 bytes costs a dozen vector loads,
+    /// not a loop per byte with a scalar tail. Fewer than sixteen bytes are ORed one by one.
     @inline(__always)
     static func orOfBytes(_ p: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
         guard count >= 16 else {
@@ -53,9 +53,9 @@ enum Bytes {
     }
 
     /// Whether no byte of the `count` bytes at `p` that follows a zero byte is non-zero: a NUL-terminated string
-    /// field whose unused end is all NULs (or a field the string fills). Compares each byte with the one before it,
-    /// sixteen pairs at a time, the last sixteen overlapping the ones before; no search for the NUL, no second
-    /// pass over the rest.
+    /// field whose unused end is all NULs (or a field the string fills). An all-zero field passes on one OR over
+    /// it; otherwise each byte is compared with the one before it, sixteen pairs at a time, the last sixteen
+    /// overlapping the ones before, with no search for the NUL and no second pass over the rest.
     static func zeroAfterFirstZero(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         guard count > 16 else {
             var i = 1

@@ -26,7 +26,8 @@ final class V2RootfsState {
 enum V2RootfsRules {
     static let ids = ["CKA-V2-027", "CKA-V2-028", "CKA-V2-029", "CKA-V2-030", "CKA-V2-031", "CKA-V2-033",
                       "CKA-V2-034", "CKA-SEC-010"]
-    static let treePrefix = Array("rootfs/tree/".utf8)
+    static let treePrefixText: StaticString = "rootfs/tree/"
+    static let treePrefix = treePrefixText.withUTF8Buffer { Array($0) }
     static let treeRoot = Array("rootfs/tree".utf8)
 
     /// Flags of the run's `NameTable` (keys: tree names without a trailing `/`, `rootfs/tree` + container path).
@@ -40,7 +41,7 @@ enum V2RootfsRules {
     /// One entry of the rootfs section; returns whether its content is checked (the two lists).
     static func entry(_ h: TarHeader, records: [V2PaxRecord], in s: V2Section, report: V2Reporter) -> V2ContentRules.Content {
         guard let state = s.rootfs else { return .none }
-        if h.pathBytes.count > treePrefix.count, h.pathBytes.withUnsafeBytes({ $0.hasPrefix("rootfs/tree/") }) {
+        if h.pathBytes.count > treePrefix.count, h.pathBytes.withUnsafeBytes({ $0.hasPrefix(treePrefixText) }) {
             if state.phase < 3 {
                 report("CKA-V2-027", "an entry below rootfs/tree/ before the directory rootfs/tree/", h)
                 state.phase = 3
