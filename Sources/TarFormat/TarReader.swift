@@ -38,7 +38,7 @@ public final class TarReader {
     // The stored properties behind `observer`, `end`, `entryCount` and `yieldsGlobalHeaders`, read or changed on
     // every entry: each of those accesses was a run-time exclusivity check (see the README, "Unchecked exclusivity").
     @exclusivity(unchecked) private var currentObserver: TarReaderObserver?
-    @exclusivity(unchecked) private var ended: TarEnd?
+    @exclusivity(unchecked) var ended: TarEnd?
     @exclusivity(unchecked) private var entriesReturned = 0
     @exclusivity(unchecked) private var returnsGlobalHeaders = false
 
@@ -181,44 +181,6 @@ public final class TarReader {
         return out
     }
 
-    /// Reads to the end of the stream after the end-of-archive marker, recording trailing bytes.
-    /// - Returns: how the archive ended.
-    @discardableResult
-    public func finish() throws -> TarEnd {
-        while try next() != nil {}
-        guard var e = ended else { throw TarError(.io("reader has no end"), offset: source.position) }
-        if e.marker == .twoZeroBlocks, e.trailingBytes == 0 {
-            while true {
-                let start = source.position
-                let chunk = try source.read(upTo: 1 << 20)
-                if chunk.isEmpty { break }
-                e.trailingBytes += Int64(chunk.count)
-                if e.firstTrailingGarbageOffset == nil, let i = Self.firstNonZero(chunk) {
-                    e.firstTrailingGarbageOffset = start + Int64(i)
-                }
-            }
-            ended = e
-        }
-        return e
-    }
-
-    /// A page of zeros for `firstNonZero`.
-    private static let zeroPage = [UInt8](repeating: 0, count: 4096)
-
-    /// The index of the first non-zero byte of `chunk`, comparing a page at a time with `memcmp`: trailing zero
-    /// padding can be large (a decompression bomb's gigabyte), and a loop per byte costs seconds per gigabyte in
-    /// debug builds.
-    static func firstNonZero(_ chunk: UnsafeRawBufferPointer) -> Int? {
-        var at = 0
-        while at < chunk.count {
-            let n = min(zeroPage.count, chunk.count - at)
-            let differs = zeroPage.withUnsafeBytes { memcmp(chunk.baseAddress! + at, $0.baseAddress!, n) != 0 }
-            if differs { return (at..<(at + n)).first { chunk[$0] != 0 } }
-            at += n
-        }
-        return nil
-    }
-
     /// Skips what is left of the current entry's data and its padding, so that `source.position` is where the
     /// next entry's headers start. `next()` does this itself; callers that hash the stream call it first.
     public func skipRemainingData() throws { try skipRest() }
@@ -273,20 +235,6 @@ public final class TarReader {
         remaining = 0
         padding = 0
         if skipped < total { throw TarError(.truncated, offset: source.position, entry: currentName) }
-    }
-
-    private func readEndMarker(at: Int64) throws -> TarHeader? {
-        let got = try readBlock()
-        let raw = UnsafeRawBufferPointer(block)
-        if got == 0 || (got < HeaderBlock.size && HeaderBlock.isZero(UnsafeRawBufferPointer(rebasing: raw[0..<got]))) {
-            ended = TarEnd(marker: .oneZeroBlock, offset: at)
-            return nil
-        }
-        guard got == HeaderBlock.size, HeaderBlock.isZero(raw) else {
-            throw TarError(.garbageAfterZeroBlock, offset: at + Int64(HeaderBlock.size))
-        }
-        ended = TarEnd(marker: .twoZeroBlocks, offset: at)
-        return nil
     }
 
     private func verifyChecksum(at: Int64) throws {

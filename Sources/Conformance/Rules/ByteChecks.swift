@@ -83,6 +83,39 @@ enum Bytes {
             i += 16
         }
     }
+
+    /// Whether a slash-separated name may have a component that is empty or starts with '.': a '/' or '.' first
+    /// or right after a '/', or a '/' last. False rules both out; true only says to look (`.wh.x` starts with
+    /// '.' and is a proper name). Eight bytes at a time, the last word overlapping the one before.
+    static func mayHaveDotOrEmptyComponent(_ p: UnsafeRawBufferPointer) -> Bool {
+        let n = p.count
+        guard n > 0, p[n - 1] != 0x2F else { return n > 0 }
+        guard n >= 8 else {
+            var afterSlash = true
+            for c in p {
+                if afterSlash, c == 0x2F || c == 0x2E { return true }
+                afterSlash = c == 0x2F
+            }
+            return false
+        }
+        // The top bit of each byte of the word that equals `b`.
+        @inline(__always) func equal(_ x: UInt64, _ b: UInt8) -> UInt64 {
+            let t = x ^ (0x0101_0101_0101_0101 &* UInt64(b))
+            return ~(((t & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | t) & 0x8080_8080_8080_8080
+        }
+        // Whether a byte of the word at `at` that follows a '/' (or, with `first`, its first byte) is '/' or '.'.
+        @inline(__always) func suspect(_ at: Int, first: Bool) -> Bool {
+            let x = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            let slash = equal(x, 0x2F)
+            return (slash << 8 | (first ? 0x80 : 0)) & (slash | equal(x, 0x2E)) != 0
+        }
+        var at = 0
+        while at + 8 <= n {
+            if suspect(at, first: at == 0 || p[at - 1] == 0x2F) { return true }
+            at += 8
+        }
+        return at < n && suspect(n - 8, first: p[n - 9] == 0x2F)
+    }
 }
 
 /// Byte collections with contiguous storage, for `Bytes.same`.

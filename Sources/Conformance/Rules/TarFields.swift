@@ -231,46 +231,13 @@ enum TarNames {
     static func problem(_ name: [UInt8]) -> String? {
         if name.isEmpty { return "the name is empty" }
         if name.first == 0x2F { return "the name is absolute" }
-        // Every problem below needs a component that is empty or starts with '.': a '/' or '.' first or right
-        // after a '/', or a '/' last. One pass over the bytes, eight at a time, rules that out for the usual name.
-        let suspect = name.withUnsafeBytes { p -> Bool in
-            let n = p.count
-            if p[n - 1] == 0x2F { return true }
-            guard n >= 8 else {
-                var afterSlash = true
-                for c in p {
-                    if afterSlash, c == 0x2F || c == 0x2E { return true }
-                    afterSlash = c == 0x2F
-                }
-                return false
-            }
-            // The top bit of each byte of the word that equals `b`.
-            @inline(__always) func equal(_ x: UInt64, _ b: UInt8) -> UInt64 {
-                let t = x ^ (0x0101_0101_0101_0101 &* UInt64(b))
-                return ~(((t & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | t) & 0x8080_8080_8080_8080
-            }
-            // `before` marks the bytes that follow a '/' (the first byte of the name counts as one).
-            @inline(__always) func bad(_ at: Int, before first: Bool) -> Bool {
-                let x = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-                let slash = equal(x, 0x2F)
-                let after = slash << 8 | (first ? 0x80 : 0)
-                return after & (slash | equal(x, 0x2E)) != 0
-            }
-            var at = 0
-            while at + 8 <= n {
-                if bad(at, before: at == 0 || p[at - 1] == 0x2F) { return true }
-                at += 8
-            }
-            // The last word overlaps the one before: its bytes get the same verdict twice.
-            return at < n && bad(n - 8, before: p[n - 9] == 0x2F)
-        }
-        return suspect ? problemByComponents(name) : nil
+        // Every problem below needs a component that is empty or starts with '.': one pass rules that out for the
+        // usual name.
+        return name.withUnsafeBytes(Bytes.mayHaveDotOrEmptyComponent) ? problemByComponents(name) : nil
     }
 
-    /// `problem`'s answer, component by component (what the one pass rules out).
-    static func problemByComponents(_ name: [UInt8]) -> String? {
-        if name.isEmpty { return "the name is empty" }
-        if name.first == 0x2F { return "the name is absolute" }
+    /// `problem`'s answer for a name neither empty nor absolute, component by component.
+    private static func problemByComponents(_ name: [UInt8]) -> String? {
         var problem: String?
         name.withUnsafeBytes { p in
             p.forEachRun(separatedBy: 0x2F) { r in

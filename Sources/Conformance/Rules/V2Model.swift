@@ -48,21 +48,32 @@ struct V2FileRecord {
 
     var pathString: String { String(decoding: path, as: UTF8.self) }
 
-    /// Writes the path (`data`), then size, offset and header offset (`int`), the compressed offset
-    /// (`optionalInt`), whether a digest follows (`bool`) and the digest (`data`): all but the path in one append.
+    /// Where the fields after the path lie, counted from the path's end: size, offset and header offset (`int`),
+    /// the compressed offset (`optionalInt`: a presence byte, then the value), whether a digest follows (`bool`),
+    /// then the digest (`data`: its length, then 32 bytes). `encode`, `matches` and `init(_:)` agree on it.
+    enum Layout {
+        static let size = 0, offset = 8, headerOffset = 16, compressedFlag = 24, compressed = 25, digestFlag = 33
+        static let digestLength = 34, digest = 42
+        /// The bytes after the path without a digest, and with one.
+        static let withoutDigest = 34, withDigest = 74
+    }
+
+    /// Writes the path (`data`), then the fields of `Layout` in one append.
     func encode(into w: inout RecordWriter) {
         w.data(path)
         let digest = digest
-        w.fields(digest == nil ? 34 : 74) { out in
-            out.storeBytes(of: size.littleEndian, toByteOffset: 0, as: Int64.self)
-            out.storeBytes(of: offset.littleEndian, toByteOffset: 8, as: Int64.self)
-            out.storeBytes(of: headerOffset.littleEndian, toByteOffset: 16, as: Int64.self)
-            out[24] = compressedOffset == nil ? 0 : 1
-            out.storeBytes(of: (compressedOffset ?? 0).littleEndian, toByteOffset: 25, as: Int64.self)
-            out[33] = digest == nil ? 0 : 1
+        w.fields(digest == nil ? Layout.withoutDigest : Layout.withDigest) { out in
+            out.storeBytes(of: size.littleEndian, toByteOffset: Layout.size, as: Int64.self)
+            out.storeBytes(of: offset.littleEndian, toByteOffset: Layout.offset, as: Int64.self)
+            out.storeBytes(of: headerOffset.littleEndian, toByteOffset: Layout.headerOffset, as: Int64.self)
+            out[Layout.compressedFlag] = compressedOffset == nil ? 0 : 1
+            out.storeBytes(of: (compressedOffset ?? 0).littleEndian, toByteOffset: Layout.compressed, as: Int64.self)
+            out[Layout.digestFlag] = digest == nil ? 0 : 1
             guard let digest else { return }
-            out.storeBytes(of: Int64(32).littleEndian, toByteOffset: 34, as: Int64.self)
-            withUnsafeBytes(of: digest.bytes) { out.baseAddress!.advanced(by: 42).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            out.storeBytes(of: Int64(32).littleEndian, toByteOffset: Layout.digestLength, as: Int64.self)
+            withUnsafeBytes(of: digest.bytes) {
+                out.baseAddress!.advanced(by: Layout.digest).copyMemory(from: $0.baseAddress!, byteCount: 32)
+            }
         }
     }
 
@@ -73,14 +84,13 @@ struct V2FileRecord {
         @inline(__always) func int(_ at: Int) -> Int64 { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)) }
         guard raw.count >= 8 else { return false }
         let n = Int(int(0))
-        // path, size, offset, headerOffset, compressedOffset (presence byte and value), digest flag
-        guard n == path.count, raw.count >= 8 + n + 8 * 3 + 9 + 1,
+        let fields = 8 + n  // where the path ends
+        guard n == path.count, raw.count >= fields + Layout.withoutDigest,
               n == 0 || memcmp(raw.baseAddress! + 8, path.baseAddress!, n) == 0,
-              int(8 + n) == size, int(16 + n) == offset else { return false }
-        let flag = 8 + n + 24 + 9
-        guard raw[flag] != 0 else { return true }
-        guard raw.count == flag + 1 + 8 + 32, let d = digest() else { return false }
-        return withUnsafeBytes(of: d.bytes) { memcmp(raw.baseAddress! + flag + 9, $0.baseAddress!, 32) == 0 }
+              int(fields + Layout.size) == size, int(fields + Layout.offset) == offset else { return false }
+        guard raw[fields + Layout.digestFlag] != 0 else { return true }
+        guard raw.count == fields + Layout.withDigest, let d = digest() else { return false }
+        return withUnsafeBytes(of: d.bytes) { memcmp(raw.baseAddress! + fields + Layout.digest, $0.baseAddress!, 32) == 0 }
     }
 
     init(_ r: RecordReader) {
