@@ -74,6 +74,42 @@ final class FileSourceReadAheadTests: XCTestCase {
         XCTAssertEqual(ahead.storageBytesRead, Int64(bytes.count))
     }
 
+    /// Names offsets from a list and records the size of every read it is shown (under a lock: the test thread
+    /// reads the record while the read-ahead thread may still write it).
+    private final class RecordingPlanner: ReadAheadPlanner, @unchecked Sendable {
+        private var offsets: [Int64]
+        private var record: [(offset: Int64, count: Int)] = []
+        private let lock = NSLock()
+        init(_ offsets: [Int64]) { self.offsets = offsets }
+        var nextOffset: Int64? { lock.withLock { offsets.first } }
+        func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+            lock.withLock {
+                record.append((offset, bytes.count))
+                offsets.removeFirst()
+            }
+        }
+        var shown: [(offset: Int64, count: Int)] { lock.withLock { record } }
+    }
+
+    func testAReadAfterAGapIsAShortProbeAndAReadThatFollowsOnAWholeChunk() throws {
+        let bytes = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let url = try file(bytes)
+        let chunk = 64 << 10, probe = 8 << 10
+        // From 0 (follows on from nothing read), on from there, a gap, on from the probe's end, a gap to near the
+        // end of the file (the probe comes back short).
+        let offsets: [Int64] = [0, Int64(chunk), 500_000, 500_000 + Int64(probe), Int64(bytes.count - 100)]
+        let planner = RecordingPlanner(offsets)
+        let ahead = try FileSource(path: url.path)
+        XCTAssertTrue(ahead.startReadAhead(planner))
+        // The reader takes every byte, so the thread gets through its list; the bytes are the file's.
+        XCTAssertEqual(try ahead.readAll(), bytes)
+        // The ring holds more chunks than the list names, so the thread reads them all unless stopped: wait for it.
+        let deadline = Date().addingTimeInterval(10)
+        while planner.shown.count < offsets.count, Date() < deadline { usleep(1000) }
+        XCTAssertEqual(planner.shown.map(\.offset), offsets)
+        XCTAssertEqual(planner.shown.map(\.count), [chunk, chunk, probe, chunk, 100])
+    }
+
     func testReleasingASourceMidwayStopsItsThread() throws {
         let url = try file([UInt8](repeating: 1, count: 8 << 20))
         for _ in 0..<50 {

@@ -2,6 +2,7 @@ import ByteStreams
 import Conformance
 import Foundation
 import TestSupport
+import VectorCorpus
 import XCTest
 
 /// Without digests the validator reads an uncompressed archive file ahead on a second thread; from a pipe it
@@ -51,5 +52,50 @@ final class ReadAheadReportTests: XCTestCase {
             XCTAssertEqual(ahead, try report(path, fromPipe: true), file)
         }
         XCTAssertGreaterThan(v2, 100, "few v2 archives were compared")
+    }
+
+    /// The vectors mostly fit in the opener's 64 KiB peek, which the read-ahead plan is shown before its thread
+    /// starts. These archives go on well past it: files over the plan's whole-file size, whose data is skipped
+    /// (each next header read by a short probe), runs of small files read in whole chunks, and damage past the
+    /// peek: a bad checksum, non-zero padding, a truncated file.
+    func testArchivesLargerThanThePeekGiveTheSameReportReadAheadOrNot() throws {
+        // After the worked example's rootfs/tree/etc/, in the depth-first byte order of CKA-V2-048.
+        var files: [V2TestEntry] = []
+        for i in 0..<4 {
+            let size = [150_000, 70_000, 300_000, 66_000][i]
+            files.append(.bytes("rootfs/tree/f\(i)-big.bin", (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) },
+                                mode: 0o644))
+            for k in 0..<40 {
+                files.append(.file("rootfs/tree/f\(i)-small-\(k + 100).txt",
+                                   String(repeating: "line \(k)\n", count: 1 + (k * 37) % 300), mode: 0o644))
+            }
+        }
+        files.sort { $0.header.pathBytes.lexicographicallyPrecedes($1.header.pathBytes) }
+        let probe = V2TestArchive(entries: V2TestArchive.validExample + files)
+        let layout = try probe.build().layout
+        let late = layout.entries.filter { $0.regular && $0.headerOffset > 200_000 && $0.size % 512 != 0 }
+        XCTAssertGreaterThan(late.count, 10)
+        let (a, b) = (late[2], late[7])
+        let big = layout.entry("rootfs/tree/f2-big.bin")
+        let damage: [(String, ((inout [UInt8], V2TestLayout) -> Void)?)] = [
+            ("none", nil),
+            ("checksum", { bytes, _ in bytes[Int(a.dataOffset) - 512 + 148] ^= 1 }),
+            ("padding", { bytes, _ in bytes[Int(b.dataOffset + b.size)] = 0x41 }),
+            ("truncated", nil),
+        ]
+        let dir = try TestTools.temporaryDirectory(self)
+        for (name, patch) in damage {
+            var archive = probe
+            archive.patch = patch
+            let url = dir.appendingPathComponent("\(name).tar")
+            var file = try archive.build().file
+            if name == "truncated" { file.removeSubrange(Int(big.dataOffset) + 1000..<file.count) }
+            try Data(file).write(to: url)
+            let ahead = try report(url.path, fromPipe: false)
+            XCTAssertEqual(ahead, try report(url.path, fromPipe: true), name)
+            let document = try JSONSerialization.jsonObject(with: Data(ahead.utf8)) as? [String: Any]
+            let verdict = document?["verdict"] as? String
+            XCTAssertEqual(verdict == "valid", name == "none", "\(name): \(ahead.prefix(1500))")
+        }
     }
 }

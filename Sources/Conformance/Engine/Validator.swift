@@ -62,7 +62,13 @@ public final class Validator {
             // Without digests the file data is skipped: a second thread reads the headers ahead (and the heads of
             // the files), so that reading them overlaps the checks.
             if opened.compression == .none, !options.verifyDigests, let from = options.readAheadFrom, (size ?? 0) >= from {
-                source.startReadAhead(TarReadAheadPlan(readsWhole: V2Checker.isIndexNameField))
+                let plan = TarReadAheadPlan(readsWhole: V2Checker.isIndexNameField)
+                // The opener's peek holds the first bytes of the file: the plan walks the headers in it here, and
+                // the thread starts where the peek ends rather than reading them again.
+                if let replay = opened.stream as? PrefixedSource, replay.position == 0 {
+                    plan.inspect(replay.prefixBytes, at: 0)
+                }
+                source.startReadAhead(plan)
             }
             defer { source.stopReadAhead() }
             let tarRules = TarLayerRules(collector: collector, format: .v2, nameTableMemory: options.nameTableMemory)
