@@ -58,6 +58,15 @@ final class V2JSONWordTests: XCTestCase {
                     XCTAssertEqual(f.size, 1602)
                     XCTAssertEqual(f.offset, 2_114_786_304)
                     XCTAssertEqual(c.at, bytes.count)
+                    // The form that hands the fields over where they lie takes the same objects, the same fields.
+                    var d = V2JSONCursor(bytes)
+                    var seen: (path: [UInt8], size: Int64, offset: Int64, sha: [UInt8])?
+                    XCTAssertTrue(try d.canonicalFileObject { seen = (Array($0), $1, $2, Array($3)) })
+                    XCTAssertEqual(seen?.path, path)
+                    XCTAssertEqual(seen?.sha, digest)
+                    XCTAssertEqual(seen?.size, 1602)
+                    XCTAssertEqual(seen?.offset, 2_114_786_304)
+                    XCTAssertEqual(d.at, bytes.count)
                 }
             }
         }
@@ -68,7 +77,31 @@ final class V2JSONWordTests: XCTestCase {
                 var c = V2JSONCursor(object(path: Array("rootfs/tree/a".utf8), sha: sha))
                 XCTAssertNil(try c.canonicalFileObject(), "byte \(value) at \(position) of the digest")
                 XCTAssertEqual(c.at, 0, "nothing consumed")
+                XCTAssertFalse(try c.canonicalFileObject { _, _, _, _ in XCTFail("called for a non-canonical object") })
+                XCTAssertEqual(c.at, 0, "nothing consumed")
             }
         }
+    }
+
+    /// The closure form reads no whitespace, a leading zero, a 19-digit number, a truncated object or a missing
+    /// member: each is left, unconsumed, to the general walk (which notes what is not canonical).
+    func testTheClosureFormLeavesAnythingElseUnconsumed() throws {
+        let sha = String(repeating: "ab", count: 32)
+        let good = #"{"path":"a/b","size":12,"offset":0,"sha256":"\#(sha)"}"#
+        let others = [" " + good, "\n" + good, good.replacingOccurrences(of: ":12,", with: ":012,"),
+                      good.replacingOccurrences(of: ":12,", with: ":1234567890123456789,"), String(good.dropLast()),
+                      good.replacingOccurrences(of: #""size":12,"#, with: ""), #"{"path":"a/b"}"#, "[]", "{}", ""]
+        for text in others {
+            var c = V2JSONCursor(Array(text.utf8))
+            XCTAssertFalse(try c.canonicalFileObject { _, _, _, _ in XCTFail("called for \(text)") }, text)
+            XCTAssertEqual(c.at, 0, text)
+        }
+        var c = V2JSONCursor(Array((good + ",").utf8))
+        XCTAssertTrue(try c.canonicalFileObject { path, size, offset, _ in
+            XCTAssertEqual(Array(path), Array("a/b".utf8))
+            XCTAssertEqual(size, 12)
+            XCTAssertEqual(offset, 0)
+        })
+        XCTAssertEqual(c.at, good.utf8.count, "the comma after it is left")
     }
 }

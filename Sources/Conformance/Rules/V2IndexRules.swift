@@ -210,18 +210,18 @@ struct V2IndexCheck {
     /// Table 5.8 and CKA-IDX-005, against the stream's files (`V2FileMerge`). A record in the canonical form that
     /// matches the next stream file exactly is settled without allocating; anything else takes the general walk.
     private mutating func file(_ c: inout V2JSONCursor, _ i: Int) throws {
-        if try c.peek() == .object, let f = try c.canonicalFileObject() {
+        var other: (path: String, size: Int64, offset: Int64, sha: String)?
+        let canonical = try c.canonicalFileObject { path, size, offset, sha in
             // The digest is decoded only when the stream's was computed (the canonical form has 64 hex digits).
-            let path = c.input.bytes(f.path), sha = c.input.bytes(f.sha256)
-            let matched = path.withUnsafeBytes { path in
-                files.matchesNext(path: path, size: f.size, offset: f.offset, digest: V2Digest(hexBytes: sha))
-            }
-            if matched {
+            if files.matchesNext(path: path, size: size, offset: offset, digest: V2Digest(hexBytes: sha)) {
                 files.listed += 1
-                return
+            } else {
+                other = (String(decoding: path, as: UTF8.self), size, offset, String(decoding: sha, as: UTF8.self))
             }
-            try compare(i, path: String(decoding: path, as: UTF8.self), size: f.size, offset: f.offset,
-                        sha: String(decoding: sha, as: UTF8.self))
+        }
+        if canonical {
+            // A canonical record that is not simply the next stream file is compared as the general walk does.
+            if let r = other { try compare(i, path: r.path, size: r.size, offset: r.offset, sha: r.sha) }
             return
         }
         var keys: [String] = []
