@@ -34,9 +34,17 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
     /// the read-ahead thread.
     private let readsWhole: (@Sendable (UnsafeRawBufferPointer) -> Bool)?
 
-    /// - Parameter readsWhole: given each file's header name field (NUL-padded, 100 bytes), whether its data
-    ///   will be read whole however large it is (a v2 validator's `cka-index.json`); nil for none.
-    public init(readsWhole: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) { self.readsWhole = readsWhole }
+    /// Screens every header block the plan walks, for the reader given the same screen; nil for none.
+    private let screen: HeaderScreen?
+
+    /// - Parameters:
+    ///   - readsWhole: given each file's header name field (NUL-padded, 100 bytes), whether its data will be read
+    ///     whole however large it is (a v2 validator's `cka-index.json`); nil for none.
+    ///   - screen: where to record the header blocks that pass its checks (`HeaderScreen`); nil for none.
+    public init(readsWhole: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil, screen: HeaderScreen? = nil) {
+        self.readsWhole = readsWhole
+        self.screen = screen
+    }
 
     public func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
         let end = offset + Int64(bytes.count)
@@ -51,6 +59,7 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
             guard header >= offset, header + Self.block <= end else { break }
             let at = Int(header - offset)
             let block = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + HeaderBlock.size)])
+            screen?.screen(block, at: header)
             guard follow(block) else { nextOffset = nil; return }
         }
         nextOffset = wantedEnd > end ? end : max(header, end)

@@ -34,10 +34,17 @@ public final class TarReader {
         get { currentObserver }
         set { currentObserver = newValue }
     }
+    /// The screen of the read-ahead plan, when the file is read ahead with one (`HeaderScreen`).
+    public var screen: HeaderScreen?
+    /// During `readHeaderBlock`: whether the block passed the screen with these bytes, so that the reader did not
+    /// test its checksum and the observer may skip the checks the screen ran.
+    public var blockWasScreened: Bool { screenedBlock }
 
     // The stored properties behind `observer`, `end`, `entryCount` and `yieldsGlobalHeaders`, read or changed on
     // every entry: each of those accesses was a run-time exclusivity check (see the README, "Unchecked exclusivity").
     @exclusivity(unchecked) private var currentObserver: TarReaderObserver?
+    /// Behind `blockWasScreened`.
+    @exclusivity(unchecked) private var screenedBlock = false
     @exclusivity(unchecked) var ended: TarEnd?
     @exclusivity(unchecked) private var entriesReturned = 0
     @exclusivity(unchecked) private var returnsGlobalHeaders = false
@@ -92,7 +99,9 @@ public final class TarReader {
                 }
                 return try readEndMarker(at: at)
             }
-            try verifyChecksum(at: at)
+            // A block the read-ahead thread screened with these bytes has had its checksum tested there.
+            screenedBlock = screen?.passed(raw, at: at) ?? false
+            if !screenedBlock { try verifyChecksum(at: at) }
             currentObserver?.tarReader(self, readHeaderBlock: raw, at: at)
             if raw[HeaderBlock.typeflag] == UInt8(ascii: "x") {
                 // A pax header needs only its size: no header (and none of its strings) is built.

@@ -75,13 +75,38 @@ final class ReadAheadReportTests: XCTestCase {
         let layout = try probe.build().layout
         let late = layout.entries.filter { $0.regular && $0.headerOffset > 200_000 && $0.size % 512 != 0 }
         XCTAssertGreaterThan(late.count, 10)
-        let (a, b) = (late[2], late[7])
+        let (a, b, c) = (late[2], late[7], late[9])
         let big = layout.entry("rootfs/tree/f2-big.bin")
+        // Header blocks past the peek, changed and sealed again with a checksum the reader accepts: the read-ahead
+        // thread's screen (`HeaderScreen`) must let each through to the full checks.
+        func header(_ e: (path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool)) -> Int {
+            Int(e.dataOffset) - 512
+        }
+        func seal(_ bytes: inout [UInt8], _ at: Int, signed: Bool = false) {
+            for i in 148..<156 { bytes[at + i] = 0x20 }
+            let sum = bytes[at..<(at + 512)].reduce(0) { $0 + (signed ? Int(Int8(bitPattern: $1)) : Int($1)) }
+            for (k, v) in String(format: "%06o\0 ", sum).utf8.enumerated() { bytes[at + 148 + k] = v }
+        }
         let damage: [(String, ((inout [UInt8], V2TestLayout) -> Void)?)] = [
             ("none", nil),
             ("checksum", { bytes, _ in bytes[Int(a.dataOffset) - 512 + 148] ^= 1 }),
             ("padding", { bytes, _ in bytes[Int(b.dataOffset + b.size)] = 0x41 }),
             ("truncated", nil),
+            // CKA-TAR-014: the mode field with a leading space.
+            ("mode field", { bytes, _ in
+                for (k, v) in " 000644\0".utf8.enumerated() { bytes[header(c) + 100 + k] = v }
+                seal(&bytes, header(c))
+            }),
+            // CKA-TAR-042: a byte after the name's NUL.
+            ("unused bytes", { bytes, _ in
+                bytes[header(a) + 99] = 0x41
+                seal(&bytes, header(a))
+            }),
+            // CKA-TAR-004: a checksum that is the signed sum, with a byte of 0x80 or more in the uname field.
+            ("signed checksum", { bytes, _ in
+                bytes[header(b) + 265] = 0xE9
+                seal(&bytes, header(b), signed: true)
+            }),
         ]
         let dir = try TestTools.temporaryDirectory(self)
         for (name, patch) in damage {
@@ -96,6 +121,8 @@ final class ReadAheadReportTests: XCTestCase {
             let document = try JSONSerialization.jsonObject(with: Data(ahead.utf8)) as? [String: Any]
             let verdict = document?["verdict"] as? String
             XCTAssertEqual(verdict == "valid", name == "none", "\(name): \(ahead.prefix(1500))")
+            let expected = ["mode field": "CKA-TAR-014", "unused bytes": "CKA-TAR-042", "signed checksum": "CKA-TAR-004"]
+            if let id = expected[name] { XCTAssertTrue(ahead.contains("\"\(id)\""), "\(name): \(ahead.prefix(1500))") }
         }
     }
 }

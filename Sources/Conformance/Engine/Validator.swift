@@ -61,8 +61,11 @@ public final class Validator {
             report.format = "v2"
             // Without digests the file data is skipped: a second thread reads the headers ahead (and the heads of
             // the files), so that reading them overlaps the checks.
+            var screen: HeaderScreen?
             if opened.compression == .none, !options.verifyDigests, let from = options.readAheadFrom, (size ?? 0) >= from {
-                let plan = TarReadAheadPlan(readsWhole: V2Checker.isIndexNameField)
+                // The thread also runs the tar-layer checks of each header block's own bytes (`HeaderScreen`).
+                screen = HeaderScreen(test: TarLayerRules.blockScreen(format: .v2))
+                let plan = TarReadAheadPlan(readsWhole: V2Checker.isIndexNameField, screen: screen)
                 // The opener's peek holds the first bytes of the file: the plan walks the headers in it here, and
                 // the thread starts where the peek ends rather than reading them again.
                 if let replay = opened.stream as? PrefixedSource, replay.position == 0 {
@@ -76,6 +79,7 @@ public final class Validator {
                                     tail: size.flatMap { tail(of: source, size: $0) },
                                     tarObserver: tarRules, entryHook: tarRules.entry,
                                     frames: opened.compression == .none ? nil : frames, names: tarRules.names)
+            checker.screen = screen
             var ioError: String?
             let result = checker.check(stream: opened.stream) { error in
                 if case .notAFinding(let text) = MalformedInput.report(error, to: collector, format: .v2,

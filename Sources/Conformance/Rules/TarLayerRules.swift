@@ -100,11 +100,14 @@ public final class TarLayerRules: TarReaderObserver {
         let type = block[156]
         let isExtended = Self.isExtended(type)
         checkPaxFollowedByEntry(type, at: offset)
-        checkUnsignedChecksum(block, at: offset)
-        if !TarRawBlock.isClean(block, v2: format == .v2) {
-            let raw = TarRawBlock(block, offset: offset)
-            checkNumericFields(raw)
-            if format == .v2 { checkUnusedBytes(raw) }
+        // A block the read-ahead thread screened (`blockScreen`) passed these checks there, with these bytes.
+        if !reader.blockWasScreened {
+            checkUnsignedChecksum(block, at: offset)
+            if !TarRawBlock.isClean(block, v2: format == .v2) {
+                let raw = TarRawBlock(block, offset: offset)
+                checkNumericFields(raw)
+                if format == .v2 { checkUnusedBytes(raw) }
+            }
         }
         if isExtended {
             extendedBlock = (type, offset)
@@ -213,17 +216,30 @@ public final class TarLayerRules: TarReaderObserver {
     /// CKA-TAR-004: the checksum is the sum of the bytes taken as unsigned values. The reader also accepts the sum of
     /// signed values (old Sun tar wrote it; GNU tar and Go read it), which the specification does not.
     private func checkUnsignedChecksum(_ block: UnsafeRawBufferPointer, at offset: Int64) {
+        if let message = Self.signedChecksumFinding(block) { report("CKA-TAR-004", message, name: nil, at: offset) }
+    }
+
+    /// CKA-TAR-004 on a block's bytes alone: the message when its checksum is the signed sum, else nil.
+    static func signedChecksumFinding(_ block: UnsafeRawBufferPointer) -> String? {
         // Usually no byte has its top bit set: one pass over the words says so.
         var top: UInt64 = 0
         for i in stride(from: 0, to: 512, by: 8) { top |= block.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
-        guard top & 0x8080_8080_8080_8080 != 0 else { return }
+        guard top & 0x8080_8080_8080_8080 != 0 else { return nil }
         let sums = TarHeaderChecksum.sums(block)
         // Without a byte >= 0x80 outside the field the two sums agree, and the reader checked the sum.
         guard sums.signed != sums.unsigned,
-              let recorded = TarRawBlock.octalValue(TarRawBlock(block, offset: offset).field(TarRawBlock.checksum)),
-              recorded != sums.unsigned else { return }
-        report("CKA-TAR-004", "malformed: the checksum \(recorded) is the sum of the header bytes taken as signed "
-               + "values; the unsigned sum is \(sums.unsigned)", name: nil, at: offset)
+              let recorded = TarRawBlock.octalValue(TarRawBlock(block, offset: 0).field(TarRawBlock.checksum)),
+              recorded != sums.unsigned else { return nil }
+        return "malformed: the checksum \(recorded) is the sum of the header bytes taken as signed values; the "
+            + "unsigned sum is \(sums.unsigned)"
+    }
+
+    /// The checks of `tarReader(_:readHeaderBlock:at:)` that depend on the block's bytes alone, as a screen for
+    /// the read-ahead thread (`HeaderScreen`): true when CKA-TAR-004 and the field encodings (CKA-TAR-012 to 014,
+    /// and 042 in v2) would find nothing. A block that passes it there is not checked again here.
+    public static func blockScreen(format: CheckpointFormat) -> HeaderScreen.Test {
+        let v2 = format == .v2
+        return { block in signedChecksumFinding(block) == nil && TarRawBlock.isClean(block, v2: v2) }
     }
 
     /// CKA-TAR-012 (octal grammar), CKA-TAR-013 (v1 base-256), CKA-TAR-014 (v2 encoding).

@@ -38,6 +38,8 @@ public final class V2Checker {
     public let frames: FrameTracker?
     /// The names of the stream (shared with the tar-layer rules when they run).
     let names: NameTable
+    /// The read-ahead plan's screen of header blocks, for the reader (`HeaderScreen`); nil when not read ahead.
+    public var screen: HeaderScreen?
 
     /// - Parameters:
     ///   - compression: the compression detected from the archive bytes (CKA-CMP-002).
@@ -117,6 +119,7 @@ final class V2Run {
         hashing = checker.options.verifyDigests ? SpanHashingSource(stream) : nil
         reader = TarReader(source: hashing ?? stream, limits: checker.options.tarLimits)
         reader.observer = checker.observer
+        reader.screen = checker.screen
         sectionSpool = RecordSpool(memoryLimit: checker.options.spoolMemory)
         fileSpool = RecordSpool(memoryLimit: checker.options.spoolMemory)
         if let tail = checker.tail, checker.compression == .gzip || checker.compression == .zstd,

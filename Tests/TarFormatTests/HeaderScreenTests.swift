@@ -1,0 +1,123 @@
+import Foundation
+@testable import TarFormat
+import XCTest
+
+/// `HeaderScreen`: what the read-ahead thread records is exactly the blocks whose checksum the reader would accept
+/// by the unsigned sum and which pass the caller's test, and the reader is told a block passed only at the same
+/// offset with the same bytes.
+final class HeaderScreenTests: XCTestCase {
+    /// A ustar header block for `name` with a valid checksum.
+    private func block(_ name: String, size: Int = 0) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: 512)
+        func put(_ s: String, at i: Int) { for (k, c) in s.utf8.enumerated() { b[i + k] = c } }
+        put(name, at: 0)
+        put("0000644\0", at: 100)
+        put("0000000\0", at: 108)
+        put("0000000\0", at: 116)
+        put(String(format: "%011o\0", size), at: 124)
+        put("00000000000\0", at: 136)
+        b[156] = UInt8(ascii: "0")
+        put("ustar\000", at: 257)
+        seal(&b)
+        return b
+    }
+
+    /// Writes the checksum field from the block's unsigned sum.
+    private func seal(_ b: inout [UInt8]) {
+        for i in 148..<156 { b[i] = 0x20 }
+        let sum = b.reduce(0) { $0 + Int($1) }
+        for (k, c) in String(format: "%06o\0 ", sum).utf8.enumerated() { b[148 + k] = c }
+    }
+
+    private func screen(_ s: HeaderScreen, _ b: [UInt8], at offset: Int64) { b.withUnsafeBytes { s.screen($0, at: offset) } }
+    private func passed(_ s: HeaderScreen, _ b: [UInt8], at offset: Int64) -> Bool { b.withUnsafeBytes { s.passed($0, at: offset) } }
+
+    func testASoundBlockPassesAtItsOffsetWithItsBytesOnly() {
+        let s = HeaderScreen { _ in true }
+        let a = block("a"), b = block("b"), c = block("c")
+        screen(s, a, at: 0)
+        screen(s, b, at: 1024)
+        screen(s, c, at: 4096)
+        XCTAssertTrue(passed(s, a, at: 0))
+        XCTAssertFalse(passed(s, a, at: 512), "no block was screened there")
+        var changed = b
+        changed[10] = 0x41
+        XCTAssertFalse(passed(s, changed, at: 1024), "other bytes at a screened offset")
+        XCTAssertTrue(passed(s, c, at: 4096))
+        XCTAssertFalse(passed(s, block("d"), at: 8192), "beyond what was screened")
+    }
+
+    func testABlockThatFailsTheChecksumOrTheTestIsNotRecorded() {
+        let s = HeaderScreen { $0[0] != UInt8(ascii: "x") }
+        var badSum = block("a")
+        badSum[0] = UInt8(ascii: "b")  // the checksum no longer matches
+        let refused = block("x")
+        // A checksum that matches only as the signed sum (a byte of 0x80 or more): left to the full checks.
+        var signed = block("s")
+        signed[5] = 0xE9
+        let signedSum = signed.enumerated().reduce(0) { $0 + ($1.offset >= 148 && $1.offset < 156 ? 32 : Int(Int8(bitPattern: $1.element))) }
+        for (k, c) in String(format: "%06o\0 ", signedSum).utf8.enumerated() { signed[148 + k] = c }
+        let good = block("g")
+        for (i, b) in [badSum, refused, signed, good].enumerated() { screen(s, b, at: Int64(i) * 512) }
+        XCTAssertFalse(passed(s, badSum, at: 0))
+        XCTAssertFalse(passed(s, refused, at: 512))
+        XCTAssertFalse(passed(s, signed, at: 1024))
+        XCTAssertTrue(passed(s, good, at: 1536))
+    }
+
+    func testAFullRingRecordsNothingMoreUntilTheReaderMovesOn() {
+        let s = HeaderScreen { _ in true }
+        let b = block("f")
+        let n = HeaderScreen.capacity
+        for i in 0..<(n + 10) { screen(s, b, at: Int64(i) * 512) }
+        XCTAssertTrue(passed(s, b, at: Int64(n - 1) * 512), "the last block that found room")
+        XCTAssertFalse(passed(s, b, at: Int64(n) * 512), "no room was left for it")
+        // The reader is past every entry: the ring takes new ones again.
+        for i in (n + 10)..<(n + 20) { screen(s, b, at: Int64(i) * 512) }
+        XCTAssertTrue(passed(s, b, at: Int64(n + 15) * 512))
+    }
+
+    func testTheFingerprintChangesWithAnyByte() {
+        let b = block("rootfs/tree/usr/share/doc/readme.txt", size: 1234)
+        let print = b.withUnsafeBytes { HeaderScreen.fingerprint($0) }
+        for i in 0..<512 {
+            for v: UInt8 in [0x00, 0x01, 0x20, 0x30, 0x7F, 0x80, 0xFF] where v != b[i] {
+                var c = b
+                c[i] = v
+                XCTAssertNotEqual(c.withUnsafeBytes { HeaderScreen.fingerprint($0) }, print, "byte \(i) set to \(v)")
+            }
+        }
+    }
+
+    /// One thread records while another asks, as the read-ahead and the reader do (run under ThreadSanitizer by
+    /// `.ci/sanitizers`). First the recorder is ahead: every block passes, and none with other bytes. Then the two
+    /// run side by side, the asker overtaking the recorder now and then (a block it reaches first is checked in
+    /// full): still no block passes with other bytes.
+    func testARecorderAndAnAskerOnTwoThreads() {
+        let s = HeaderScreen { _ in true }
+        let blocks = (0..<20_000).map { block("f\($0 % 997)") }
+        func record(_ range: Range<Int>) -> DispatchSemaphore {
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                for i in range { blocks[i].withUnsafeBytes { s.screen($0, at: Int64(i) * 512) } }
+                done.signal()
+            }.start()
+            return done
+        }
+        func ask(_ range: Range<Int>) -> Int {
+            var passes = 0
+            for i in range {
+                var other = blocks[i]
+                other[0] ^= 0x01
+                XCTAssertFalse(other.withUnsafeBytes { s.passed($0, at: Int64(i) * 512) }, "block \(i) with other bytes")
+                if blocks[i].withUnsafeBytes({ s.passed($0, at: Int64(i) * 512) }) { passes += 1 }
+            }
+            return passes
+        }
+        record(0..<4000).wait()
+        XCTAssertEqual(ask(0..<4000), 4000)
+        let done = record(4000..<20_000)
+        _ = ask(4000..<20_000)
+        done.wait()
+    }
+}
