@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Header blocks found sound on the read-ahead thread, so that the thread reading the archive does not check
-/// them again.
+/// Header blocks and pax bodies found sound on the read-ahead thread, so that the thread reading the archive
+/// does not check them again.
 ///
 /// The read-ahead plan (`TarReadAheadPlan`) walks every header block of the file before the reader gets to it, on
 /// a thread that is otherwise mostly idle. Given a screen, it runs on each block the checks that depend on the
@@ -10,7 +10,8 @@ import Synchronization
 /// blocks that pass, with a 64-bit fingerprint of their bytes, go into a bounded ring. The reader, given the same
 /// screen, asks for each block it reads (`passed`): a block the ring holds at that offset with the same
 /// fingerprint is one whose checks would find nothing, so the reader skips its checksum test and tells its
-/// observer (`TarReader.blockWasScreened`). Anything else (a block the plan did not see, one that failed, one
+/// observer (`TarReader.blockWasScreened`). The body of each pax extended header (`x`, `g`) is screened the same
+/// way by `bodyTest`, under its header's offset (`bodyPassed`, `TarReader.bodyWasScreened`). Anything else (a block the plan did not see, one that failed, one
 /// read again after the file changed, a full ring) is checked in full as before: the screen changes what is
 /// computed where, never what is found.
 ///
@@ -23,9 +24,11 @@ public final class HeaderScreen: @unchecked Sendable {
     public typealias Test = @Sendable (UnsafeRawBufferPointer) -> Bool
 
     private let test: Test
+    private let bodyTest: Test?
     /// The number of entries the ring holds: more than the header blocks of a full read-ahead ring (16 chunks of
     /// 64 KiB hold at most 2,048); when it is full, blocks are not recorded and are checked in full.
     public static let capacity = 4096
+    /// The entries' keys: the offset times two, plus one for a body (so a block and a body are never confused).
     private let offsets: UnsafeMutablePointer<Int64>
     private let prints: UnsafeMutablePointer<UInt64>
     /// Entries written so far (by the recorder).
@@ -35,8 +38,12 @@ public final class HeaderScreen: @unchecked Sendable {
     /// The asker's position in the ring (its own).
     private var cursor = 0
 
-    public init(test: @escaping Test) {
+    /// - Parameters:
+    ///   - test: the caller's checks of a header block's bytes (the reader's checksum test is the screen's own).
+    ///   - bodyTest: the caller's checks of a pax extended header's body; nil screens no body.
+    public init(test: @escaping Test, bodyTest: Test? = nil) {
         self.test = test
+        self.bodyTest = bodyTest
         offsets = .allocate(capacity: Self.capacity)
         prints = .allocate(capacity: Self.capacity)
     }
@@ -50,25 +57,40 @@ public final class HeaderScreen: @unchecked Sendable {
     /// passes and the ring has room. Offsets must increase from call to call.
     func screen(_ block: UnsafeRawBufferPointer, at offset: Int64) {
         guard block.count == HeaderBlock.size, Self.checksumVerifies(block), test(block) else { return }
+        record(block, key: offset << 1)
+    }
+
+    /// On the recording thread: screens the body of the pax extended header at `offset` (after its block).
+    func screenBody(_ body: UnsafeRawBufferPointer, at offset: Int64) {
+        guard let bodyTest, bodyTest(body) else { return }
+        record(body, key: offset << 1 | 1)
+    }
+
+    private func record(_ bytes: UnsafeRawBufferPointer, key: Int64) {
         let n = published.load(ordering: .relaxed)
         guard n - released.load(ordering: .acquiring) < Self.capacity else { return }
-        offsets[n % Self.capacity] = offset
-        prints[n % Self.capacity] = Self.fingerprint(block)
+        offsets[n % Self.capacity] = key
+        prints[n % Self.capacity] = Self.fingerprint(bytes)
         published.store(n + 1, ordering: .releasing)
     }
 
     /// On the reading thread: whether the header block `block` read at `offset` passed the screen with these very
     /// bytes. Offsets must increase from call to call.
-    public func passed(_ block: UnsafeRawBufferPointer, at offset: Int64) -> Bool {
+    public func passed(_ block: UnsafeRawBufferPointer, at offset: Int64) -> Bool { find(block, key: offset << 1) }
+
+    /// On the reading thread: whether the body of the pax extended header at `offset` passed with these bytes.
+    public func bodyPassed(_ body: UnsafeRawBufferPointer, at offset: Int64) -> Bool { find(body, key: offset << 1 | 1) }
+
+    private func find(_ bytes: UnsafeRawBufferPointer, key: Int64) -> Bool {
         let n = published.load(ordering: .acquiring)
         var i = cursor
-        while i < n, offsets[i % Self.capacity] < offset { i += 1 }
+        while i < n, offsets[i % Self.capacity] < key { i += 1 }
         if i != cursor {
             cursor = i
             released.store(i, ordering: .releasing)
         }
-        guard i < n, offsets[i % Self.capacity] == offset else { return false }
-        return prints[i % Self.capacity] == Self.fingerprint(block)
+        guard i < n, offsets[i % Self.capacity] == key else { return false }
+        return prints[i % Self.capacity] == Self.fingerprint(bytes)
     }
 
     /// The reader's checksum test passes by the unsigned sum (the signed one, which old writers used, is left to
@@ -79,21 +101,55 @@ public final class HeaderScreen: @unchecked Sendable {
         return recorded == TarHeaderChecksum.unsigned(block)
     }
 
-    /// A fingerprint of a block's 512 bytes: the XOR and the sum of its 64-byte lines, eight words wide, folded to
-    /// 64 bits. Any change of one word changes it; it tells apart a block read again after the file changed in
-    /// between, and is not meant to resist a forger.
-    static func fingerprint(_ block: UnsafeRawBufferPointer) -> UInt64 {
+    /// A fingerprint of some bytes: the XOR and the sum of their 64-byte lines, eight words wide, folded to 64 bits,
+    /// then the words and bytes of a shorter rest and the length. Any change of one word changes it; it tells apart
+    /// bytes read again after the file changed in between, and is not meant to resist a forger.
+    static func fingerprint(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var xor: UInt64 = 0, sum: UInt64 = 0
+        // A header block's fixed size is a loop the compiler unrolls (128 instructions; 190 through the general
+        // loop); a pax body is usually shorter than one line.
+        let lines = bytes.count & ~63
+        if lines == HeaderBlock.size {
+            (xor, sum) = lineFolds(bytes, HeaderBlock.size)
+        } else if lines > 0 {
+            (xor, sum) = lineFolds(bytes, lines)
+        }
+        var i = lines
+        while i + 8 <= bytes.count {
+            let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            xor ^= w
+            sum = sum &+ w
+            i += 8
+        }
+        var last: UInt64 = 0
+        if i < bytes.count, bytes.count >= 8 {
+            // The last eight bytes, overlapping words already taken.
+            last = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
+        } else {
+            while i < bytes.count {
+                last = last << 8 | UInt64(bytes[i])
+                i += 1
+            }
+        }
+        xor ^= last
+        sum = sum &+ last &+ UInt64(bytes.count) &* 0xC2B2_AE3D_27D4_EB4F
+        // The XOR turned by half a word: a change of a top bit moves both by 2^63, which would cancel.
+        return (xor << 32 | xor >> 32) ^ (sum &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The XOR and the sum of the first `count` bytes (a multiple of 64) as 64-byte lines, eight words wide,
+    /// folded to one word each.
+    @inline(__always)
+    private static func lineFolds(_ bytes: UnsafeRawBufferPointer, _ count: Int) -> (xor: UInt64, sum: UInt64) {
         var x = SIMD8<UInt64>(), s = SIMD8<UInt64>()
-        for i in stride(from: 0, to: HeaderBlock.size, by: 64) {
-            let line = block.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt64>.self)
+        for i in stride(from: 0, to: count, by: 64) {
+            let line = bytes.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt64>.self)
             x ^= line
             s &+= line
         }
         // Halves, not lanes one by one: each step is one vector operation.
         let x4 = x.lowHalf ^ x.highHalf, s4 = s.lowHalf &+ s.highHalf
         let x2 = x4.lowHalf ^ x4.highHalf, s2 = s4.lowHalf &+ s4.highHalf
-        // The XOR turned by half a word: a change of a top bit moves both folds by 2^63, which would cancel.
-        let xor = x2[0] ^ x2[1]
-        return (xor << 32 | xor >> 32) ^ ((s2[0] &+ s2[1]) &* 0x9E37_79B9_7F4A_7C15)
+        return (x2[0] ^ x2[1], s2[0] &+ s2[1])
     }
 }

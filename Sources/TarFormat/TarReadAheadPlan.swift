@@ -53,6 +53,9 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
             if let p = pending {
                 gather(bytes, at: offset, for: p)
                 guard Int64(body.count) == p.size else { break }
+                if p.type == TarEntryType.paxExtended.rawValue || p.type == TarEntryType.paxGlobal.rawValue {
+                    body.withUnsafeBytes { screen?.screenBody($0, at: p.start - Self.block) }
+                }
                 if p.type == TarEntryType.paxExtended.rawValue { paxSize = Self.sizeRecord(body) ?? paxSize }
                 pending = nil
             }

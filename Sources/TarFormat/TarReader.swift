@@ -35,16 +35,26 @@ public final class TarReader {
         set { currentObserver = newValue }
     }
     /// The screen of the read-ahead plan, when the file is read ahead with one (`HeaderScreen`).
-    public var screen: HeaderScreen?
+    public var screen: HeaderScreen? {
+        get { headerScreen }
+        set { headerScreen = newValue }
+    }
     /// During `readHeaderBlock`: whether the block passed the screen with these bytes, so that the reader did not
     /// test its checksum and the observer may skip the checks the screen ran.
     public var blockWasScreened: Bool { screenedBlock }
+    /// During `readExtendedHeaderBody`: whether the body passed the screen with these bytes, so that the observer
+    /// may skip the checks the screen ran.
+    public var bodyWasScreened: Bool { screenedBody }
 
     // The stored properties behind `observer`, `end`, `entryCount` and `yieldsGlobalHeaders`, read or changed on
     // every entry: each of those accesses was a run-time exclusivity check (see the README, "Unchecked exclusivity").
     @exclusivity(unchecked) private var currentObserver: TarReaderObserver?
+    /// Behind `screen`, read for every header block and pax body.
+    @exclusivity(unchecked) private var headerScreen: HeaderScreen?
     /// Behind `blockWasScreened`.
     @exclusivity(unchecked) private var screenedBlock = false
+    /// Behind `bodyWasScreened`.
+    @exclusivity(unchecked) private var screenedBody = false
     @exclusivity(unchecked) var ended: TarEnd?
     @exclusivity(unchecked) private var entriesReturned = 0
     @exclusivity(unchecked) private var returnsGlobalHeaders = false
@@ -100,7 +110,7 @@ public final class TarReader {
                 return try readEndMarker(at: at)
             }
             // A block the read-ahead thread screened with these bytes has had its checksum tested there.
-            screenedBlock = screen?.passed(raw, at: at) ?? false
+            screenedBlock = headerScreen?.passed(raw, at: at) ?? false
             if !screenedBlock { try verifyChecksum(at: at) }
             currentObserver?.tarReader(self, readHeaderBlock: raw, at: at)
             if raw[HeaderBlock.typeflag] == UInt8(ascii: "x") {
@@ -285,7 +295,10 @@ public final class TarReader {
         } else {
             guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
         }
-        currentObserver?.tarReader(self, readExtendedHeaderBody: body, at: at)
+        if let observer = currentObserver {
+            screenedBody = headerScreen.map { s in body.withUnsafeBytes { s.bodyPassed($0, at: at) } } ?? false
+            observer.tarReader(self, readExtendedHeaderBody: body, at: at)
+        }
         return body
     }
 

@@ -1,6 +1,7 @@
 import ByteStreams
 import Conformance
 import Foundation
+import TarFormat
 import TestSupport
 import VectorCorpus
 import XCTest
@@ -66,8 +67,10 @@ final class ReadAheadReportTests: XCTestCase {
             files.append(.bytes("rootfs/tree/f\(i)-big.bin", (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) },
                                 mode: 0o644))
             for k in 0..<40 {
-                files.append(.file("rootfs/tree/f\(i)-small-\(k + 100).txt",
-                                   String(repeating: "line \(k)\n", count: 1 + (k * 37) % 300), mode: 0o644))
+                let file = V2TestEntry.file("rootfs/tree/f\(i)-small-\(k + 100).txt",
+                                            String(repeating: "line \(k)\n", count: 1 + (k * 37) % 300), mode: 0o644)
+                // Every fourth with a time in nanoseconds, so a pax extended header.
+                files.append(k % 4 == 0 ? file.with { $0.mtime = TarTime(seconds: 1_796_067_324, nanoseconds: 5) } : file)
             }
         }
         files.sort { $0.header.pathBytes.lexicographicallyPrecedes($1.header.pathBytes) }
@@ -76,6 +79,19 @@ final class ReadAheadReportTests: XCTestCase {
         let late = layout.entries.filter { $0.regular && $0.headerOffset > 200_000 && $0.size % 512 != 0 }
         XCTAssertGreaterThan(late.count, 10)
         let (a, b, c) = (late[2], late[7], late[9])
+        // Entries past the peek with a pax extended header (its block at `headerOffset`, its body after it).
+        let withPax = layout.entries.filter { $0.headerOffset > 200_000 && $0.dataOffset - $0.headerOffset > 512 }
+        XCTAssertGreaterThan(withPax.count, 4)
+        let (p, q) = (withPax[1], withPax[3])
+        /// Where `key=` begins in the body of `e`'s pax header.
+        func record(_ bytes: [UInt8], _ e: (path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool),
+                    _ key: String) -> Int {
+            let body = Int(e.headerOffset) + 512
+            let text = Array(bytes[body..<(body + 512)])
+            let k = Array((" " + key + "=").utf8)
+            let i = (0...(text.count - k.count)).first { Array(text[$0..<($0 + k.count)]) == k }!
+            return body + i + 1
+        }
         let big = layout.entry("rootfs/tree/f2-big.bin")
         // Header blocks past the peek, changed and sealed again with a checksum the reader accepts: the read-ahead
         // thread's screen (`HeaderScreen`) must let each through to the full checks.
@@ -107,6 +123,10 @@ final class ReadAheadReportTests: XCTestCase {
                 bytes[header(b) + 265] = 0xE9
                 seal(&bytes, header(b), signed: true)
             }),
+            // CKA-TAR-023: a pax key that is not UTF-8 (the body's length unchanged).
+            ("pax key", { bytes, _ in bytes[record(bytes, p, "mtime") + 4] = 0xE9 }),
+            // CKA-TAR-024: an mtime value that is not a decimal time.
+            ("pax value", { bytes, _ in bytes[record(bytes, q, "mtime") + 6] = UInt8(ascii: "x") }),
         ]
         let dir = try TestTools.temporaryDirectory(self)
         for (name, patch) in damage {
@@ -121,7 +141,8 @@ final class ReadAheadReportTests: XCTestCase {
             let document = try JSONSerialization.jsonObject(with: Data(ahead.utf8)) as? [String: Any]
             let verdict = document?["verdict"] as? String
             XCTAssertEqual(verdict == "valid", name == "none", "\(name): \(ahead.prefix(1500))")
-            let expected = ["mode field": "CKA-TAR-014", "unused bytes": "CKA-TAR-042", "signed checksum": "CKA-TAR-004"]
+            let expected = ["mode field": "CKA-TAR-014", "unused bytes": "CKA-TAR-042", "signed checksum": "CKA-TAR-004",
+                            "pax key": "CKA-TAR-023", "pax value": "CKA-TAR-024"]
             if let id = expected[name] { XCTAssertTrue(ahead.contains("\"\(id)\""), "\(name): \(ahead.prefix(1500))") }
         }
     }

@@ -77,6 +77,32 @@ final class HeaderScreenTests: XCTestCase {
         XCTAssertTrue(passed(s, b, at: Int64(n + 15) * 512))
     }
 
+    func testABodyPassesUnderItsHeadersOffsetWithItsBytesOnly() {
+        let s = HeaderScreen(test: { _ in true }, bodyTest: { $0.first != UInt8(ascii: "9") })
+        let header = block("a")
+        let body = Array("30 mtime=1796067324.789787341\n".utf8), refused = Array("9 a=b\n".utf8)
+        screen(s, header, at: 0)
+        body.withUnsafeBytes { s.screenBody($0, at: 0) }
+        refused.withUnsafeBytes { s.screenBody($0, at: 1024) }
+        XCTAssertTrue(passed(s, header, at: 0))
+        XCTAssertTrue(body.withUnsafeBytes { s.bodyPassed($0, at: 0) })
+        XCTAssertFalse(refused.withUnsafeBytes { s.bodyPassed($0, at: 1024) }, "its test failed")
+        // A screen without a body test records no body; a body is not taken for a block at the same offset.
+        let t = HeaderScreen { _ in true }
+        body.withUnsafeBytes { t.screenBody($0, at: 0) }
+        XCTAssertFalse(body.withUnsafeBytes { t.bodyPassed($0, at: 0) })
+        let u = HeaderScreen(test: { _ in true }, bodyTest: { _ in true })
+        header.withUnsafeBytes { u.screenBody($0, at: 0) }
+        XCTAssertFalse(passed(u, header, at: 0), "recorded as a body, asked as a block")
+    }
+
+    func testTheFingerprintTellsLengthsApart() {
+        let texts: [[UInt8]] = [[], [0], [0, 0], Array("ab".utf8), [0] + Array("ab".utf8), Array("abcdefgh".utf8),
+                                [0] + Array("abcdefgh".utf8), Array(repeating: 0, count: 64), Array(repeating: 0, count: 72)]
+        let prints = texts.map { t in t.withUnsafeBytes { HeaderScreen.fingerprint($0) } }
+        XCTAssertEqual(Set(prints).count, texts.count)
+    }
+
     func testTheFingerprintChangesWithAnyByte() {
         let b = block("rootfs/tree/usr/share/doc/readme.txt", size: 1234)
         let print = b.withUnsafeBytes { HeaderScreen.fingerprint($0) }

@@ -63,8 +63,10 @@ public final class Validator {
             // the files), so that reading them overlaps the checks.
             var screen: HeaderScreen?
             if opened.compression == .none, !options.verifyDigests, let from = options.readAheadFrom, (size ?? 0) >= from {
-                // The thread also runs the tar-layer checks of each header block's own bytes (`HeaderScreen`).
-                screen = HeaderScreen(test: TarLayerRules.blockScreen(format: .v2))
+                // The thread also runs the tar-layer checks of each header block's and pax body's own bytes
+                // (`HeaderScreen`).
+                screen = HeaderScreen(test: TarLayerRules.blockScreen(format: .v2),
+                                      bodyTest: TarLayerRules.bodyScreen(format: .v2))
                 let plan = TarReadAheadPlan(readsWhole: V2Checker.isIndexNameField, screen: screen)
                 // The opener's peek holds the first bytes of the file: the plan walks the headers in it here, and
                 // the thread starts where the peek ends rather than reading them again.

@@ -129,14 +129,14 @@ public final class TarLayerRules: TarReaderObserver {
     public func tarReader(_ reader: TarReader, readExtendedHeaderBody body: [UInt8], at offset: Int64) {
         defer { extendedBlock = nil }
         guard let (type, _) = extendedBlock, type == UInt8(ascii: "x") || type == UInt8(ascii: "g") else { return }
+        // A body the read-ahead thread screened (`bodyScreen`) passed these checks there, with these bytes.
+        if reader.bodyWasScreened { return }
         body.withUnsafeBytes { b in
             // A body that breaks the record grammar makes the reader throw (CKA-TAR-020, via MalformedInput).
             guard TarPaxBody.spans(b, into: &records) else { return }
-            let r = TarPaxBody.Records(body: b, spans: records)
-            checkDuplicateKeys(r, at: offset)
-            checkRecordEncoding(r, at: offset)
-            checkRecordValues(r, at: offset)
-            if format == .v2 { checkXattrNamespaces(r, at: offset) }
+            Self.checkBody(TarPaxBody.Records(body: b, spans: records), format: format) { id, message in
+                report(id, message, name: nil, at: offset)
+            }
         }
     }
 

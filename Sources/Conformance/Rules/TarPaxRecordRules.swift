@@ -1,28 +1,60 @@
 import ByteStreams
+import CheckpointArchive
+import TarFormat
 
 /// The tar-layer rules on the records of pax extended headers (CKA-TAR-021, 023, 024, 041), read through the
-/// spans of the body without copying.
+/// spans of the body without copying. Each is a static function of the body alone that hands its findings (ID,
+/// message) to a closure: the rules report them, and the read-ahead thread's screen (`bodyScreen`) only asks
+/// whether there is any.
 extension TarLayerRules {
+    /// A finding of a body check: requirement ID and message.
+    typealias BodyFinding = (_ id: String, _ message: String) -> Void
+
+    /// The checks of one pax extended header's body, in the order they report.
+    static func checkBody(_ r: TarPaxBody.Records, format: CheckpointFormat, _ finding: BodyFinding) {
+        duplicateKeys(r, finding)
+        recordEncoding(r, v1: format == .v1, finding)
+        recordValues(r, finding)
+        if format == .v2 { xattrNamespaces(r, finding) }
+    }
+
+    /// The body checks as a screen for the read-ahead thread (`HeaderScreen`): true when a body breaks no record
+    /// rule (a body the reader refuses fails it). A body that passes there is not checked again here.
+    public static func bodyScreen(format: CheckpointFormat) -> HeaderScreen.Test {
+        let spans = SpanStorage()
+        return { body in
+            guard TarPaxBody.spans(body, into: &spans.spans) else { return false }
+            var clean = true
+            checkBody(TarPaxBody.Records(body: body, spans: spans.spans), format: format) { _, _ in clean = false }
+            return clean
+        }
+    }
+
+    /// The spans of the body being screened, storage reused: the screen runs on one thread at a time (the
+    /// read-ahead thread, and before it starts the one that shows the plan the file's first bytes).
+    private final class SpanStorage: @unchecked Sendable {
+        var spans: [TarPaxBody.Span] = []
+    }
+
     /// CKA-TAR-021: no key twice in one extended header.
-    func checkDuplicateKeys(_ r: TarPaxBody.Records, at offset: Int64) {
+    static func duplicateKeys(_ r: TarPaxBody.Records, _ finding: BodyFinding) {
         guard r.count > 1 else { return }
         var reported: [Int] = []
         for i in 1..<r.count where !reported.contains(where: { r.key($0).elementsEqual(r.key(i)) }) {
             if (0..<i).contains(where: { r.key($0).elementsEqual(r.key(i)) }) {
                 reported.append(i)
-                report("CKA-TAR-021", "pax key '\(r.keyString(i))' appears more than once in one extended header",
-                       name: nil, at: offset)
+                finding("CKA-TAR-021", "pax key '\(r.keyString(i))' appears more than once in one extended header")
             }
         }
     }
 
     /// CKA-TAR-023: keys and values are UTF-8 (`SCHILY.xattr.*` values excepted); in v1 non-UTF-8 `path` and
     /// `linkpath` values are names, reported as CKA-TAR-030 warnings with the entry.
-    func checkRecordEncoding(_ r: TarPaxBody.Records, at offset: Int64) {
+    static func recordEncoding(_ r: TarPaxBody.Records, v1: Bool, _ finding: BodyFinding) {
         for i in 0..<r.count {
             let key = r.key(i)
             guard TarPaxBody.isUTF8(key) else {
-                report("CKA-TAR-023", "a pax key is not valid UTF-8", name: nil, at: offset)
+                finding("CKA-TAR-023", "a pax key is not valid UTF-8")
                 continue
             }
             if key.hasPrefix("SCHILY.xattr.") { continue }
@@ -32,13 +64,13 @@ extension TarLayerRules {
                 if v1 { continue }
             }
             if !TarPaxBody.isUTF8(value) {
-                report("CKA-TAR-023", "the value of pax record '\(r.keyString(i))' is not valid UTF-8", name: nil, at: offset)
+                finding("CKA-TAR-023", "the value of pax record '\(r.keyString(i))' is not valid UTF-8")
             }
         }
     }
 
     /// CKA-TAR-024: `size`, `uid`, `gid` decimal non-negative below 2^63 without sign; `mtime` decimal seconds.
-    func checkRecordValues(_ r: TarPaxBody.Records, at offset: Int64) {
+    static func recordValues(_ r: TarPaxBody.Records, _ finding: BodyFinding) {
         for i in 0..<r.count {
             let key = r.key(i)
             let ok: Bool
@@ -51,8 +83,8 @@ extension TarLayerRules {
                 continue
             }
             if !ok {
-                report("CKA-TAR-024", "malformed: pax record '\(r.keyString(i))' has the invalid value "
-                       + "'\(TarNames.display(Array(r.value(i))))'", name: nil, at: offset)
+                finding("CKA-TAR-024", "malformed: pax record '\(r.keyString(i))' has the invalid value "
+                        + "'\(TarNames.display(Array(r.value(i))))'")
             }
         }
     }
@@ -88,12 +120,12 @@ extension TarLayerRules {
     }
 
     /// CKA-TAR-041: v2 xattrs only in `user.`, `security.`, `system.posix_acl_access`, `system.posix_acl_default`.
-    func checkXattrNamespaces(_ r: TarPaxBody.Records, at offset: Int64) {
+    static func xattrNamespaces(_ r: TarPaxBody.Records, _ finding: BodyFinding) {
         for i in 0..<r.count where r.key(i).hasPrefix("SCHILY.xattr.") {
             let name = String(r.keyString(i).dropFirst("SCHILY.xattr.".count))
             if name.hasPrefix("user.") || name.hasPrefix("security.") || name == "system.posix_acl_access"
                 || name == "system.posix_acl_default" { continue }
-            report("CKA-TAR-041", "extended attribute '\(name)' is outside the allowed namespaces", name: nil, at: offset)
+            finding("CKA-TAR-041", "extended attribute '\(name)' is outside the allowed namespaces")
         }
     }
 }
