@@ -11,7 +11,9 @@ import Synchronization
 /// screen, asks for each block it reads (`passed`): a block the ring holds at that offset with the same
 /// fingerprint is one whose checks would find nothing, so the reader skips its checksum test and tells its
 /// observer (`TarReader.blockWasScreened`). The body of each pax extended header (`x`, `g`) is screened the same
-/// way by `bodyTest`, under its header's offset (`bodyPassed`, `TarReader.bodyWasScreened`). Anything else (a block the plan did not see, one that failed, one
+/// way by `bodyTest`, under its header's offset (`bodyPassed`, `TarReader.bodyWasScreened`). The plan parses each
+/// `x` body anyway (for its `size` record); its records travel with the body's entry, and a reader that finds the
+/// body there with the same fingerprint takes them (`takeBodyRecords`) instead of parsing the body again. Anything else (a block the plan did not see, one that failed, one
 /// read again after the file changed, a full ring) is checked in full as before: the screen changes what is
 /// computed where, never what is found.
 ///
@@ -31,12 +33,19 @@ public final class HeaderScreen: @unchecked Sendable {
     /// The entries' keys: the offset times two, plus one for a body (so a block and a body are never confused).
     private let offsets: UnsafeMutablePointer<Int64>
     private let prints: UnsafeMutablePointer<UInt64>
+    /// Whether the entry passed the tests (a body's entry may be there for its records alone).
+    private let passes: UnsafeMutablePointer<Bool>
+    /// A body's records as `PaxParser` parses them, when the recorder had them; every slot is initialised (nil when
+    /// empty), and one the asker passes over is emptied before the recorder may use it again.
+    private let parsed: UnsafeMutablePointer<[PaxRecord]?>
     /// Entries written so far (by the recorder).
     private let published = Atomic<Int>(0)
     /// Entries the asker is past (by the asker).
     private let released = Atomic<Int>(0)
     /// The asker's position in the ring (its own).
     private var cursor = 0
+    /// The slot of the body the asker last found, whose records it may take; -1 for none.
+    private var bodySlot = -1
 
     /// - Parameters:
     ///   - test: the caller's checks of a header block's bytes (the reader's checksum test is the screen's own).
@@ -46,51 +55,85 @@ public final class HeaderScreen: @unchecked Sendable {
         self.bodyTest = bodyTest
         offsets = .allocate(capacity: Self.capacity)
         prints = .allocate(capacity: Self.capacity)
+        passes = .allocate(capacity: Self.capacity)
+        parsed = .allocate(capacity: Self.capacity)
+        parsed.initialize(repeating: nil, count: Self.capacity)
     }
 
     deinit {
         offsets.deallocate()
         prints.deallocate()
+        passes.deallocate()
+        parsed.deinitialize(count: Self.capacity)
+        parsed.deallocate()
     }
 
     /// On the recording thread: screens the header block `block` (512 bytes) at `offset`, and records it when it
     /// passes and the ring has room. Offsets must increase from call to call.
     func screen(_ block: UnsafeRawBufferPointer, at offset: Int64) {
         guard block.count == HeaderBlock.size, Self.checksumVerifies(block), test(block) else { return }
-        record(block, key: offset << 1)
+        record(block, key: offset << 1, passed: true, records: nil)
     }
 
-    /// On the recording thread: screens the body of the pax extended header at `offset` (after its block).
-    func screenBody(_ body: UnsafeRawBufferPointer, at offset: Int64) {
-        guard let bodyTest, bodyTest(body) else { return }
-        record(body, key: offset << 1 | 1)
+    /// On the recording thread: screens the body of the pax extended header at `offset` (after its block), and
+    /// keeps `records`, what `PaxParser.parse` gave for it (nil when not parsed or refused).
+    func screenBody(_ body: UnsafeRawBufferPointer, at offset: Int64, records: [PaxRecord]? = nil) {
+        let passed = bodyTest?(body) ?? false
+        guard passed || records != nil else { return }
+        record(body, key: offset << 1 | 1, passed: passed, records: records)
     }
 
-    private func record(_ bytes: UnsafeRawBufferPointer, key: Int64) {
+    private func record(_ bytes: UnsafeRawBufferPointer, key: Int64, passed: Bool, records: [PaxRecord]?) {
         let n = published.load(ordering: .relaxed)
         guard n - released.load(ordering: .acquiring) < Self.capacity else { return }
-        offsets[n % Self.capacity] = key
-        prints[n % Self.capacity] = Self.fingerprint(bytes)
+        let slot = n % Self.capacity
+        offsets[slot] = key
+        prints[slot] = Self.fingerprint(bytes)
+        passes[slot] = passed
+        parsed[slot] = records
         published.store(n + 1, ordering: .releasing)
     }
 
     /// On the reading thread: whether the header block `block` read at `offset` passed the screen with these very
     /// bytes. Offsets must increase from call to call.
-    public func passed(_ block: UnsafeRawBufferPointer, at offset: Int64) -> Bool { find(block, key: offset << 1) }
+    public func passed(_ block: UnsafeRawBufferPointer, at offset: Int64) -> Bool {
+        guard let slot = find(block, key: offset << 1) else { return false }
+        return passes[slot]
+    }
 
     /// On the reading thread: whether the body of the pax extended header at `offset` passed with these bytes.
-    public func bodyPassed(_ body: UnsafeRawBufferPointer, at offset: Int64) -> Bool { find(body, key: offset << 1 | 1) }
+    /// The body's records, when the recorder kept them, can then be taken (`takeBodyRecords`).
+    public func bodyPassed(_ body: UnsafeRawBufferPointer, at offset: Int64) -> Bool {
+        bodySlot = find(body, key: offset << 1 | 1) ?? -1
+        return bodySlot >= 0 && passes[bodySlot]
+    }
 
-    private func find(_ bytes: UnsafeRawBufferPointer, key: Int64) -> Bool {
+    /// On the reading thread: the records of the body `bodyPassed` last found, as `PaxParser.parse` gives them for
+    /// those bytes; nil when it found none or they were not kept (or were taken already).
+    public func takeBodyRecords() -> [PaxRecord]? {
+        guard bodySlot >= 0 else { return nil }
+        defer { bodySlot = -1 }
+        return parsed[bodySlot].take()
+    }
+
+    /// The slot of the entry under `key` with the fingerprint of `bytes`; entries before it are let go.
+    private func find(_ bytes: UnsafeRawBufferPointer, key: Int64) -> Int? {
+        bodySlot = -1
         let n = published.load(ordering: .acquiring)
         var i = cursor
-        while i < n, offsets[i % Self.capacity] < key { i += 1 }
+        while i < n, offsets[i % Self.capacity] < key {
+            // Emptied here, before the recorder may write the slot again.
+            if parsed[i % Self.capacity] != nil { parsed[i % Self.capacity] = nil }
+            i += 1
+        }
         if i != cursor {
             cursor = i
             released.store(i, ordering: .releasing)
         }
-        guard i < n, offsets[i % Self.capacity] == key else { return false }
-        return prints[i % Self.capacity] == Self.fingerprint(bytes)
+        guard i < n, offsets[i % Self.capacity] == key, prints[i % Self.capacity] == Self.fingerprint(bytes) else {
+            return nil
+        }
+        return i % Self.capacity
     }
 
     /// The reader's checksum test passes by the unsigned sum (the signed one, which old writers used, is left to

@@ -53,10 +53,14 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
             if let p = pending {
                 gather(bytes, at: offset, for: p)
                 guard Int64(body.count) == p.size else { break }
-                if p.type == TarEntryType.paxExtended.rawValue || p.type == TarEntryType.paxGlobal.rawValue {
+                if p.type == TarEntryType.paxExtended.rawValue {
+                    // Parsed as the reader parses it: for the size record, and for the reader (`HeaderScreen`).
+                    let records = try? PaxParser.parse(body)
+                    paxSize = records.flatMap(Self.sizeRecord) ?? paxSize
+                    body.withUnsafeBytes { screen?.screenBody($0, at: p.start - Self.block, records: records) }
+                } else if p.type == TarEntryType.paxGlobal.rawValue {
                     body.withUnsafeBytes { screen?.screenBody($0, at: p.start - Self.block) }
                 }
-                if p.type == TarEntryType.paxExtended.rawValue { paxSize = Self.sizeRecord(body) ?? paxSize }
                 pending = nil
             }
             guard header >= offset, header + Self.block <= end else { break }
@@ -105,10 +109,10 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
         body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)]))
     }
 
-    /// The size a pax body gives the entry after it, read as the reader reads it (the last `size` record wins);
-    /// nil when it gives none or the reader would refuse the body.
-    static func sizeRecord(_ body: [UInt8]) -> Int64? {
-        guard let records = try? PaxParser.parse(body), let r = records.last(where: { $0.key == "size" }) else { return nil }
+    /// The size a pax body's records give the entry after it, read as the reader reads it (the last `size` record
+    /// wins); nil when they give none.
+    static func sizeRecord(_ records: [PaxRecord]) -> Int64? {
+        guard let r = records.last(where: { $0.key == "size" }) else { return nil }
         return try? PaxApplier.decimal(r, allowNegative: false)
     }
 }

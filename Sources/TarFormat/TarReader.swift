@@ -119,10 +119,14 @@ public final class TarReader {
                 do { size = try HeaderBlock.extendedSize(raw) } catch { throw TarError(error, offset: at) }
                 if first == nil { first = at }
                 let body = try readExtended(size: size, limit: limits.maxPaxHeaderSize, what: "pax header", at: at)
-                do {
-                    let parsed = try PaxParser.parse(body)
-                    if local.isEmpty { local = parsed } else { local += parsed }
-                } catch { throw TarError(error, offset: at) }
+                // The read-ahead thread's parse of these very bytes, when it kept one (`HeaderScreen`).
+                let parsed: [PaxRecord]
+                if let kept = headerScreen?.takeBodyRecords() {
+                    parsed = kept
+                } else {
+                    do { parsed = try PaxParser.parse(body) } catch { throw TarError(error, offset: at) }
+                }
+                if local.isEmpty { local = parsed } else { local += parsed }
                 pending = true
                 continue
             }
@@ -295,10 +299,8 @@ public final class TarReader {
         } else {
             guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
         }
-        if let observer = currentObserver {
-            screenedBody = headerScreen.map { s in body.withUnsafeBytes { s.bodyPassed($0, at: at) } } ?? false
-            observer.tarReader(self, readExtendedHeaderBody: body, at: at)
-        }
+        if let headerScreen { screenedBody = body.withUnsafeBytes { headerScreen.bodyPassed($0, at: at) } }
+        currentObserver?.tarReader(self, readExtendedHeaderBody: body, at: at)
         return body
     }
 

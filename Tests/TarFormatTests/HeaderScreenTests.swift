@@ -96,6 +96,24 @@ final class HeaderScreenTests: XCTestCase {
         XCTAssertFalse(passed(u, header, at: 0), "recorded as a body, asked as a block")
     }
 
+    func testABodysRecordsAreHandedOverWithItsBytesOnly() throws {
+        let s = HeaderScreen(test: { _ in true }, bodyTest: { $0.first != UInt8(ascii: "6") })
+        let body = Array("30 mtime=1796067324.789787341\n".utf8), other = Array("6 a=b\n".utf8)
+        let records = try PaxParser.parse(body), otherRecords = try PaxParser.parse(other)
+        body.withUnsafeBytes { s.screenBody($0, at: 0, records: records) }
+        other.withUnsafeBytes { s.screenBody($0, at: 1024, records: otherRecords) }
+        body.withUnsafeBytes { s.screenBody($0, at: 2048, records: records) }
+        XCTAssertTrue(body.withUnsafeBytes { s.bodyPassed($0, at: 0) })
+        XCTAssertEqual(s.takeBodyRecords(), records)
+        XCTAssertNil(s.takeBodyRecords(), "taken once")
+        // Kept for its records although its test failed.
+        XCTAssertFalse(other.withUnsafeBytes { s.bodyPassed($0, at: 1024) })
+        XCTAssertEqual(s.takeBodyRecords(), otherRecords)
+        // Other bytes at a recorded offset: no records.
+        XCTAssertFalse(other.withUnsafeBytes { s.bodyPassed($0, at: 2048) })
+        XCTAssertNil(s.takeBodyRecords())
+    }
+
     func testTheFingerprintTellsLengthsApart() {
         let texts: [[UInt8]] = [[], [0], [0, 0], Array("ab".utf8), [0] + Array("ab".utf8), Array("abcdefgh".utf8),
                                 [0] + Array("abcdefgh".utf8), Array(repeating: 0, count: 64), Array(repeating: 0, count: 72)]
@@ -120,12 +138,18 @@ final class HeaderScreenTests: XCTestCase {
     /// run side by side, the asker overtaking the recorder now and then (a block it reaches first is checked in
     /// full): still no block passes with other bytes.
     func testARecorderAndAnAskerOnTwoThreads() {
-        let s = HeaderScreen { _ in true }
+        let s = HeaderScreen(test: { _ in true }, bodyTest: { _ in true })
         let blocks = (0..<20_000).map { block("f\($0 % 997)") }
+        // Every tenth block has a body, with its records, handed over with it.
+        let body = Array("30 mtime=1796067324.789787341\n".utf8)
+        let records = try? PaxParser.parse(body)
         func record(_ range: Range<Int>) -> DispatchSemaphore {
             let done = DispatchSemaphore(value: 0)
             Thread {
-                for i in range { blocks[i].withUnsafeBytes { s.screen($0, at: Int64(i) * 512) } }
+                for i in range {
+                    blocks[i].withUnsafeBytes { s.screen($0, at: Int64(i) * 512) }
+                    if i % 10 == 0 { body.withUnsafeBytes { s.screenBody($0, at: Int64(i) * 512, records: records) } }
+                }
                 done.signal()
             }.start()
             return done
@@ -137,13 +161,17 @@ final class HeaderScreenTests: XCTestCase {
                 other[0] ^= 0x01
                 XCTAssertFalse(other.withUnsafeBytes { s.passed($0, at: Int64(i) * 512) }, "block \(i) with other bytes")
                 if blocks[i].withUnsafeBytes({ s.passed($0, at: Int64(i) * 512) }) { passes += 1 }
+                if i % 10 == 0, body.withUnsafeBytes({ s.bodyPassed($0, at: Int64(i) * 512) }) {
+                    XCTAssertEqual(s.takeBodyRecords(), records, "body \(i)")
+                }
             }
             return passes
         }
-        record(0..<4000).wait()
-        XCTAssertEqual(ask(0..<4000), 4000)
-        let done = record(4000..<20_000)
-        _ = ask(4000..<20_000)
+        // 3,600 blocks and 360 bodies: within the ring's 4,096 entries.
+        record(0..<3600).wait()
+        XCTAssertEqual(ask(0..<3600), 3600)
+        let done = record(3600..<20_000)
+        _ = ask(3600..<20_000)
         done.wait()
     }
 }
