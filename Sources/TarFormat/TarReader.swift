@@ -48,13 +48,13 @@ public final class TarReader {
 
     // The stored properties behind `observer`, `end`, `entryCount` and `yieldsGlobalHeaders`, read or changed on
     // every entry: each of those accesses was a run-time exclusivity check (see the README, "Unchecked exclusivity").
-    @exclusivity(unchecked) private var currentObserver: TarReaderObserver?
+    @exclusivity(unchecked) var currentObserver: TarReaderObserver?
     /// Behind `screen`, read for every header block and pax body.
-    @exclusivity(unchecked) private var headerScreen: HeaderScreen?
+    @exclusivity(unchecked) var headerScreen: HeaderScreen?
     /// Behind `blockWasScreened`.
     @exclusivity(unchecked) private var screenedBlock = false
     /// Behind `bodyWasScreened`.
-    @exclusivity(unchecked) private var screenedBody = false
+    @exclusivity(unchecked) var screenedBody = false
     @exclusivity(unchecked) var ended: TarEnd?
     @exclusivity(unchecked) private var entriesReturned = 0
     @exclusivity(unchecked) private var returnsGlobalHeaders = false
@@ -63,10 +63,10 @@ public final class TarReader {
     @exclusivity(unchecked) var remaining: Int64 = 0
     @exclusivity(unchecked) var padding: Int64 = 0
     /// The current entry's name, kept as bytes: a string is made only for an error.
-    @exclusivity(unchecked) private var currentPath: [UInt8]?
+    @exclusivity(unchecked) var currentPath: [UInt8]?
     /// The body of the last extended header: its storage serves the next one (no allocation per header).
-    @exclusivity(unchecked) private var extendedBody: [UInt8] = []
-    private var currentName: String? { currentPath.map { String(decoding: $0, as: UTF8.self) } }
+    @exclusivity(unchecked) var extendedBody: [UInt8] = []
+    var currentName: String? { currentPath.map { String(decoding: $0, as: UTF8.self) } }
     /// The block `readBlock` reads into: the current header (or sparse extension) block.
     let block = UnsafeMutableRawBufferPointer.allocate(byteCount: HeaderBlock.size, alignment: 8)
 
@@ -224,42 +224,6 @@ public final class TarReader {
         return try chunk.count + source.readFully(into: rest)
     }
 
-    /// Whether all bytes are zero (one pass the compiler vectorises, no early exit).
-    static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var acc: UInt8 = 0
-        for b in bytes { acc |= b }
-        return acc == 0
-    }
-
-    private func skipRest() throws {
-        if let observer = currentObserver, padding > 0 {
-            // A validator wants to see the padding: skip the data, then read the padding itself.
-            let data = remaining
-            if data > 0, try source.skip(data) < data {
-                throw TarError(.truncated, offset: source.position, entry: currentName)
-            }
-            remaining = 0
-            let at = source.position
-            // Padding is shorter than a block: read it into the block buffer.
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(padding)])
-            let wanted = padding
-            padding = 0
-            guard try source.readFully(into: bytes) == Int(wanted) else {
-                throw TarError(.truncated, offset: source.position, entry: currentName)
-            }
-            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
-                observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
-            }
-            return
-        }
-        let total = remaining + padding
-        guard total > 0 else { return }
-        let skipped = try source.skip(total)
-        remaining = 0
-        padding = 0
-        if skipped < total { throw TarError(.truncated, offset: source.position, entry: currentName) }
-    }
-
     private func verifyChecksum(at: Int64) throws {
         let raw = UnsafeRawBufferPointer(block)
         guard let recorded = NumericFields.parseOctal(UnsafeRawBufferPointer(rebasing: raw[HeaderBlock.checksum])) else {
@@ -271,44 +235,6 @@ public final class TarReader {
         guard recorded == sums.unsigned || recorded == sums.signed else {
             throw TarError(.badChecksum(recorded: recorded, unsigned: sums.unsigned, signed: sums.signed), offset: at)
         }
-    }
-
-    /// Reads the body of an extended header (pax, GNU long name) after checking its size against `limit`.
-    private func readExtended(size: Int64, limit: Int64, what: String, at: Int64) throws -> [UInt8] {
-        guard size <= limit else {
-            throw TarError(.limitExceeded(limit: what, value: size, maximum: limit), offset: at)
-        }
-        // Into the storage of the previous body, which is free again once its observers have let it go.
-        extendedBody.removeAll(keepingCapacity: true)
-        var left = Int(size)
-        while left > 0 {
-            let chunk = try source.read(upTo: left)
-            if chunk.isEmpty { throw TarError(.truncated, offset: source.position) }
-            extendedBody.append(contentsOf: chunk)
-            left -= chunk.count
-        }
-        let body = extendedBody
-        let pad = (512 - size % 512) % 512
-        let padAt = source.position
-        if let observer = currentObserver {
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(pad)])
-            guard try source.readFully(into: bytes) == Int(pad) else { throw TarError(.truncated, offset: source.position) }
-            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
-                observer.tarReader(self, sawNonZeroPaddingAt: padAt + Int64(i))
-            }
-        } else {
-            guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
-        }
-        if let headerScreen { screenedBody = body.withUnsafeBytes { headerScreen.bodyPassed($0, at: at) } }
-        currentObserver?.tarReader(self, readExtendedHeaderBody: body, at: at)
-        return body
-    }
-
-    private func readLongName(size: Int64, at: Int64) throws -> [UInt8] {
-        // The header may hold at most maxNameLength bytes, its terminating NUL included (CKA-TAR-028).
-        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength), what: "name length", at: at)
-        if let nul = body.firstIndex(of: 0) { body.removeSubrange(nul...) }
-        return body
     }
 
     /// `limits.maxPathDepth` for a name.

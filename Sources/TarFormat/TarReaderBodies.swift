@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a `TarReader` reads between header blocks: the rest of an entry's data and its padding, and the bodies of
+/// extended headers.
+extension TarReader {
+    /// Whether all bytes are zero (one pass the compiler vectorises, no early exit).
+    static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var acc: UInt8 = 0
+        for b in bytes { acc |= b }
+        return acc == 0
+    }
+
+    /// Skips what is left of the current entry's data, and its padding: read and shown to a validating observer,
+    /// skipped otherwise.
+    func skipRest() throws {
+        if let observer = currentObserver, padding > 0 {
+            // A validator wants to see the padding: skip the data, then read the padding itself.
+            let data = remaining
+            if data > 0, try source.skip(data) < data {
+                throw TarError(.truncated, offset: source.position, entry: currentName)
+            }
+            remaining = 0
+            let at = source.position
+            // Padding is shorter than a block: read it into the block buffer.
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(padding)])
+            let wanted = padding
+            padding = 0
+            guard try source.readFully(into: bytes) == Int(wanted) else {
+                throw TarError(.truncated, offset: source.position, entry: currentName)
+            }
+            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
+                observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
+            }
+            return
+        }
+        let total = remaining + padding
+        guard total > 0 else { return }
+        let skipped = try source.skip(total)
+        remaining = 0
+        padding = 0
+        if skipped < total { throw TarError(.truncated, offset: source.position, entry: currentName) }
+    }
+
+    /// Reads the body of an extended header (pax, GNU long name) after checking its size against `limit`.
+    func readExtended(size: Int64, limit: Int64, what: String, at: Int64) throws -> [UInt8] {
+        guard size <= limit else {
+            throw TarError(.limitExceeded(limit: what, value: size, maximum: limit), offset: at)
+        }
+        // Into the storage of the previous body, which is free again once its observers have let it go.
+        extendedBody.removeAll(keepingCapacity: true)
+        var left = Int(size)
+        while left > 0 {
+            let chunk = try source.read(upTo: left)
+            if chunk.isEmpty { throw TarError(.truncated, offset: source.position) }
+            extendedBody.append(contentsOf: chunk)
+            left -= chunk.count
+        }
+        let body = extendedBody
+        let pad = (512 - size % 512) % 512
+        let padAt = source.position
+        if let observer = currentObserver {
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(pad)])
+            guard try source.readFully(into: bytes) == Int(pad) else { throw TarError(.truncated, offset: source.position) }
+            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
+                observer.tarReader(self, sawNonZeroPaddingAt: padAt + Int64(i))
+            }
+        } else {
+            guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
+        }
+        if let headerScreen { screenedBody = body.withUnsafeBytes { headerScreen.bodyPassed($0, at: at) } }
+        currentObserver?.tarReader(self, readExtendedHeaderBody: body, at: at)
+        return body
+    }
+
+    /// The body of a GNU long name or link entry, its trailing NULs dropped.
+    func readLongName(size: Int64, at: Int64) throws -> [UInt8] {
+        // The header may hold at most maxNameLength bytes, its terminating NUL included (CKA-TAR-028).
+        var body = try readExtended(size: size, limit: Int64(limits.maxNameLength), what: "name length", at: at)
+        if let nul = body.firstIndex(of: 0) { body.removeSubrange(nul...) }
+        return body
+    }
+}
