@@ -28,6 +28,13 @@ public enum TarHeaderChecksum {
         return sum
     }
 
+    /// Whether the checksum field of `block`, parsed as the reader parses it, records the unsigned sum: how the
+    /// reader's test passes on every block but those of old writers that used the signed sum.
+    public static func recordsUnsignedSum(_ block: UnsafeRawBufferPointer) -> Bool {
+        guard let recorded = NumericFields.parseOctal(UnsafeRawBufferPointer(rebasing: block[field])) else { return false }
+        return recorded == unsigned(block)
+    }
+
     /// The unsigned and the signed sums of `block`. The signed one is the unsigned one less 256 for each byte of
     /// 0x80 or more outside the checksum field; those are counted a word at a time (the top bits gathered into byte
     /// lanes of at most 64, then folded into 16-bit lanes).

@@ -71,7 +71,7 @@ public final class HeaderScreen: @unchecked Sendable {
     /// On the recording thread: screens the header block `block` (512 bytes) at `offset`, and records it when it
     /// passes and the ring has room. Offsets must increase from call to call.
     func screen(_ block: UnsafeRawBufferPointer, at offset: Int64) {
-        guard block.count == HeaderBlock.size, Self.checksumVerifies(block), test(block) else { return }
+        guard block.count == HeaderBlock.size, TarHeaderChecksum.recordsUnsignedSum(block), test(block) else { return }
         record(block, key: offset << 1, passed: true, records: nil)
     }
 
@@ -134,14 +134,6 @@ public final class HeaderScreen: @unchecked Sendable {
             return nil
         }
         return i % Self.capacity
-    }
-
-    /// The reader's checksum test passes by the unsigned sum (the signed one, which old writers used, is left to
-    /// the full checks).
-    static func checksumVerifies(_ block: UnsafeRawBufferPointer) -> Bool {
-        guard let recorded = NumericFields.parseOctal(UnsafeRawBufferPointer(rebasing: block[HeaderBlock.checksum]))
-        else { return false }
-        return recorded == TarHeaderChecksum.unsigned(block)
     }
 
     /// A fingerprint of some bytes: the XOR and the sum of their 64-byte lines, eight words wide, folded to 64 bits,

@@ -226,11 +226,12 @@ public final class TarReader {
 
     private func verifyChecksum(at: Int64) throws {
         let raw = UnsafeRawBufferPointer(block)
+        // The unsigned sum first (the read-ahead screen's test too): the signed one is needed only when it does not
+        // match, and the field is parsed again then, for the error.
+        if TarHeaderChecksum.recordsUnsignedSum(raw) { return }
         guard let recorded = NumericFields.parseOctal(UnsafeRawBufferPointer(rebasing: raw[HeaderBlock.checksum])) else {
             throw TarError(.invalidNumericField(field: "chksum"), offset: at)
         }
-        // The unsigned sum first: the signed one is needed only when it does not match.
-        if recorded == TarHeaderChecksum.unsigned(raw) { return }
         let sums = TarHeaderChecksum.sums(raw)
         guard recorded == sums.unsigned || recorded == sums.signed else {
             throw TarError(.badChecksum(recorded: recorded, unsigned: sums.unsigned, signed: sums.signed), offset: at)
