@@ -24,9 +24,12 @@ public final class HeaderScreen: @unchecked Sendable {
     /// The caller's part of the screen: whether its checks of a header block's bytes would find nothing. It runs
     /// on the read-ahead thread, so it must depend on nothing but the block.
     public typealias Test = @Sendable (UnsafeRawBufferPointer) -> Bool
+    /// The caller's part of the screen of a pax body, given where its records lie when the plan parsed it (nil:
+    /// the test finds them itself). It runs on the read-ahead thread, so it must depend on nothing but the body.
+    public typealias BodyTest = @Sendable (_ body: UnsafeRawBufferPointer, _ spans: [PaxRecordSpan]?) -> Bool
 
     private let test: Test
-    private let bodyTest: Test?
+    private let bodyTest: BodyTest?
     /// The number of entries the ring holds: more than the header blocks of a full read-ahead ring (16 chunks of
     /// 64 KiB hold at most 2,048); when it is full, blocks are not recorded and are checked in full.
     public static let capacity = 4096
@@ -50,7 +53,7 @@ public final class HeaderScreen: @unchecked Sendable {
     /// - Parameters:
     ///   - test: the caller's checks of a header block's bytes (the reader's checksum test is the screen's own).
     ///   - bodyTest: the caller's checks of a pax extended header's body; nil screens no body.
-    public init(test: @escaping Test, bodyTest: Test? = nil) {
+    public init(test: @escaping Test, bodyTest: BodyTest? = nil) {
         self.test = test
         self.bodyTest = bodyTest
         offsets = .allocate(capacity: Self.capacity)
@@ -76,9 +79,11 @@ public final class HeaderScreen: @unchecked Sendable {
     }
 
     /// On the recording thread: screens the body of the pax extended header at `offset` (after its block), and
-    /// keeps `records`, what `PaxParser.parse` gave for it (nil when not parsed or refused).
-    func screenBody(_ body: UnsafeRawBufferPointer, at offset: Int64, records: [PaxRecord]? = nil) {
-        let passed = bodyTest?(body) ?? false
+    /// keeps `records`, what `PaxParser.parse` gave for it, with `spans`, where they lie (nil when not parsed or
+    /// refused).
+    func screenBody(_ body: UnsafeRawBufferPointer, at offset: Int64, records: [PaxRecord]? = nil,
+                    spans: [PaxRecordSpan]? = nil) {
+        let passed = bodyTest?(body, spans) ?? false
         guard passed || records != nil else { return }
         record(body, key: offset << 1 | 1, passed: passed, records: records)
     }

@@ -119,7 +119,11 @@ public enum PaxRecordGrammar {
 enum PaxParser {
     /// Parses every record in `body`.
     /// - Throws: `TarError.Kind.invalidPaxRecord` naming the first defect; the caller adds the offset.
-    static func parse(_ body: [UInt8]) throws(TarError.Kind) -> [PaxRecord] {
+    static func parse(_ body: [UInt8]) throws(TarError.Kind) -> [PaxRecord] { try parse(body, spans: { _ in }) }
+
+    /// Parses every record in `body`, showing `spans` where each lies (the read-ahead plan hands them to a
+    /// screen that reads the body through them, so that the body is scanned once).
+    static func parse(_ body: [UInt8], spans: (PaxRecordSpan) -> Void) throws(TarError.Kind) -> [PaxRecord] {
         var records: [PaxRecord] = []
         records.reserveCapacity(1)  // the usual body: one record (a sub-second mtime)
         var failure: String?
@@ -135,6 +139,7 @@ enum PaxParser {
                     return false
                 }
                 records.append(PaxRecord(key: key, value: value))
+                spans(span)
                 return true
             } ?? failure
         }

@@ -26,6 +26,8 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
     /// A pax or long-name body being gathered: its start and size; its bytes so far in `body`.
     private var pending: (type: UInt8, start: Int64, size: Int64)?
     private var body: [UInt8] = []
+    /// Where the records of the last pax body lie, for the screen (storage reused).
+    private var spans: [PaxRecordSpan] = []
     /// The `size` record of the last pax `x` header, for the entry it precedes.
     private var paxSize: Int64?
 
@@ -54,10 +56,20 @@ public final class TarReadAheadPlan: ReadAheadPlanner {
                 gather(bytes, at: offset, for: p)
                 guard Int64(body.count) == p.size else { break }
                 if p.type == TarEntryType.paxExtended.rawValue {
-                    // Parsed as the reader parses it: for the size record, and for the reader (`HeaderScreen`).
-                    let records = try? PaxParser.parse(body)
+                    // Parsed as the reader parses it: for the size record, and for the reader and the body's
+                    // screen (`HeaderScreen`), which reads it through the spans rather than scanning it again.
+                    // The spans gathered in a local array (its storage taken from `spans` and given back): appending
+                    // to the property from the parser's closure cost more than the scan it spares.
+                    var found = spans
+                    spans = []
+                    found.removeAll(keepingCapacity: true)
+                    let records = screen == nil ? try? PaxParser.parse(body)
+                                                : try? PaxParser.parse(body) { found.append($0) }
                     paxSize = records.flatMap(Self.sizeRecord) ?? paxSize
-                    body.withUnsafeBytes { screen?.screenBody($0, at: p.start - Self.block, records: records) }
+                    body.withUnsafeBytes {
+                        screen?.screenBody($0, at: p.start - Self.block, records: records, spans: records == nil ? nil : found)
+                    }
+                    spans = found
                 } else if p.type == TarEntryType.paxGlobal.rawValue {
                     body.withUnsafeBytes { screen?.screenBody($0, at: p.start - Self.block) }
                 }

@@ -93,35 +93,23 @@ final class ReadAheadReportTests: XCTestCase {
             return body + i + 1
         }
         let big = layout.entry("rootfs/tree/f2-big.bin")
-        // Header blocks past the peek, changed and sealed again with a checksum the reader accepts: the read-ahead
-        // thread's screen (`HeaderScreen`) must let each through to the full checks.
-        func header(_ e: (path: String, headerOffset: Int64, dataOffset: Int64, size: Int64, regular: Bool)) -> Int {
-            Int(e.dataOffset) - 512
-        }
-        func seal(_ bytes: inout [UInt8], _ at: Int, signed: Bool = false) {
-            for i in 148..<156 { bytes[at + i] = 0x20 }
-            let sum = bytes[at..<(at + 512)].reduce(0) { $0 + (signed ? Int(Int8(bitPattern: $1)) : Int($1)) }
-            for (k, v) in String(format: "%06o\0 ", sum).utf8.enumerated() { bytes[at + 148 + k] = v }
-        }
+        // Header blocks past the peek, changed and sealed again with a checksum the reader accepts (`V2Patch`): the
+        // read-ahead thread's screen (`HeaderScreen`) must let each through to the full checks.
+        let (ha, hb, hc) = (layout.block(a.path), layout.block(b.path), layout.block(c.path))
         let damage: [(String, ((inout [UInt8], V2TestLayout) -> Void)?)] = [
             ("none", nil),
-            ("checksum", { bytes, _ in bytes[Int(a.dataOffset) - 512 + 148] ^= 1 }),
+            ("checksum", { bytes, _ in bytes[ha + 148] ^= 1 }),
             ("padding", { bytes, _ in bytes[Int(b.dataOffset + b.size)] = 0x41 }),
             ("truncated", nil),
             // CKA-TAR-014: the mode field with a leading space.
-            ("mode field", { bytes, _ in
-                for (k, v) in " 000644\0".utf8.enumerated() { bytes[header(c) + 100 + k] = v }
-                seal(&bytes, header(c))
-            }),
+            ("mode field", { bytes, _ in V2Patch.header(&bytes, at: hc) { V2Patch.put(&$0, " 000644", at: 100, width: 8) } }),
             // CKA-TAR-042: a byte after the name's NUL.
-            ("unused bytes", { bytes, _ in
-                bytes[header(a) + 99] = 0x41
-                seal(&bytes, header(a))
-            }),
+            ("unused bytes", { bytes, _ in V2Patch.header(&bytes, at: ha) { $0[99] = 0x41 } }),
             // CKA-TAR-004: a checksum that is the signed sum, with a byte of 0x80 or more in the uname field.
             ("signed checksum", { bytes, _ in
-                bytes[header(b) + 265] = 0xE9
-                seal(&bytes, header(b), signed: true)
+                V2Patch.header(&bytes, at: hb) { $0[265] = 0xE9 }
+                let signed = bytes[hb..<(hb + 512)].withUnsafeBytes { TarHeaderChecksum.sums($0).signed }
+                V2Patch.put(&bytes, TarTestHeader.octal(Int(signed), digits: 6) + "\0 ", at: hb + 148, width: 8)
             }),
             // CKA-TAR-023: a pax key that is not UTF-8 (the body's length unchanged).
             ("pax key", { bytes, _ in bytes[record(bytes, p, "mtime") + 4] = 0xE9 }),

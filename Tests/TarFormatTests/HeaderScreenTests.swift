@@ -6,27 +6,9 @@ import XCTest
 /// by the unsigned sum and which pass the caller's test, and the reader is told a block passed only at the same
 /// offset with the same bytes.
 final class HeaderScreenTests: XCTestCase {
-    /// A ustar header block for `name` with a valid checksum.
+    /// A ustar header block for `name` with a valid checksum (`Archives.block`).
     private func block(_ name: String, size: Int = 0) -> [UInt8] {
-        var b = [UInt8](repeating: 0, count: 512)
-        func put(_ s: String, at i: Int) { for (k, c) in s.utf8.enumerated() { b[i + k] = c } }
-        put(name, at: 0)
-        put("0000644\0", at: 100)
-        put("0000000\0", at: 108)
-        put("0000000\0", at: 116)
-        put(String(format: "%011o\0", size), at: 124)
-        put("00000000000\0", at: 136)
-        b[156] = UInt8(ascii: "0")
-        put("ustar\000", at: 257)
-        seal(&b)
-        return b
-    }
-
-    /// Writes the checksum field from the block's unsigned sum.
-    private func seal(_ b: inout [UInt8]) {
-        for i in 148..<156 { b[i] = 0x20 }
-        let sum = b.reduce(0) { $0 + Int($1) }
-        for (k, c) in String(format: "%06o\0 ", sum).utf8.enumerated() { b[148 + k] = c }
+        Archives.block(name: name, size: String(format: "%011o", size))
     }
 
     private func screen(_ s: HeaderScreen, _ b: [UInt8], at offset: Int64) { b.withUnsafeBytes { s.screen($0, at: offset) } }
@@ -55,7 +37,7 @@ final class HeaderScreenTests: XCTestCase {
         // A checksum that matches only as the signed sum (a byte of 0x80 or more): left to the full checks.
         var signed = block("s")
         signed[5] = 0xE9
-        let signedSum = signed.enumerated().reduce(0) { $0 + ($1.offset >= 148 && $1.offset < 156 ? 32 : Int(Int8(bitPattern: $1.element))) }
+        let signedSum = signed.withUnsafeBytes { TarHeaderChecksum.sums($0).signed }
         for (k, c) in String(format: "%06o\0 ", signedSum).utf8.enumerated() { signed[148 + k] = c }
         let good = block("g")
         for (i, b) in [badSum, refused, signed, good].enumerated() { screen(s, b, at: Int64(i) * 512) }
@@ -78,7 +60,7 @@ final class HeaderScreenTests: XCTestCase {
     }
 
     func testABodyPassesUnderItsHeadersOffsetWithItsBytesOnly() {
-        let s = HeaderScreen(test: { _ in true }, bodyTest: { $0.first != UInt8(ascii: "9") })
+        let s = HeaderScreen(test: { _ in true }, bodyTest: { body, _ in body.first != UInt8(ascii: "9") })
         let header = block("a")
         let body = Array("30 mtime=1796067324.789787341\n".utf8), refused = Array("9 a=b\n".utf8)
         screen(s, header, at: 0)
@@ -91,13 +73,13 @@ final class HeaderScreenTests: XCTestCase {
         let t = HeaderScreen { _ in true }
         body.withUnsafeBytes { t.screenBody($0, at: 0) }
         XCTAssertFalse(body.withUnsafeBytes { t.bodyPassed($0, at: 0) })
-        let u = HeaderScreen(test: { _ in true }, bodyTest: { _ in true })
+        let u = HeaderScreen(test: { _ in true }, bodyTest: { _, _ in true })
         header.withUnsafeBytes { u.screenBody($0, at: 0) }
         XCTAssertFalse(passed(u, header, at: 0), "recorded as a body, asked as a block")
     }
 
     func testABodysRecordsAreHandedOverWithItsBytesOnly() throws {
-        let s = HeaderScreen(test: { _ in true }, bodyTest: { $0.first != UInt8(ascii: "6") })
+        let s = HeaderScreen(test: { _ in true }, bodyTest: { body, _ in body.first != UInt8(ascii: "6") })
         let body = Array("30 mtime=1796067324.789787341\n".utf8), other = Array("6 a=b\n".utf8)
         let records = try PaxParser.parse(body), otherRecords = try PaxParser.parse(other)
         body.withUnsafeBytes { s.screenBody($0, at: 0, records: records) }
@@ -138,7 +120,7 @@ final class HeaderScreenTests: XCTestCase {
     /// run side by side, the asker overtaking the recorder now and then (a block it reaches first is checked in
     /// full): still no block passes with other bytes.
     func testARecorderAndAnAskerOnTwoThreads() {
-        let s = HeaderScreen(test: { _ in true }, bodyTest: { _ in true })
+        let s = HeaderScreen(test: { _ in true }, bodyTest: { _, _ in true })
         let blocks = (0..<20_000).map { block("f\($0 % 997)") }
         // Every tenth block has a body, with its records, handed over with it.
         let body = Array("30 mtime=1796067324.789787341\n".utf8)

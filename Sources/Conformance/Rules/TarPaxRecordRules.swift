@@ -19,13 +19,20 @@ extension TarLayerRules {
     }
 
     /// The body checks as a screen for the read-ahead thread (`HeaderScreen`): true when a body breaks no record
-    /// rule (a body the reader refuses fails it). A body that passes there is not checked again here.
-    public static func bodyScreen(format: CheckpointFormat) -> HeaderScreen.Test {
-        let spans = SpanStorage()
-        return { body in
-            guard TarPaxBody.spans(body, into: &spans.spans) else { return false }
+    /// rule (a body the reader refuses fails it). A body that passes there is not checked again here. It reads the
+    /// body through the spans the plan found parsing it, or finds them itself.
+    public static func bodyScreen(format: CheckpointFormat) -> HeaderScreen.BodyTest {
+        let storage = SpanStorage()
+        return { body, known in
+            let spans: [TarPaxBody.Span]
+            if let known {
+                spans = known
+            } else {
+                guard TarPaxBody.spans(body, into: &storage.spans) else { return false }
+                spans = storage.spans
+            }
             var clean = true
-            checkBody(TarPaxBody.Records(body: body, spans: spans.spans), format: format) { _, _ in clean = false }
+            checkBody(TarPaxBody.Records(body: body, spans: spans), format: format) { _, _ in clean = false }
             return clean
         }
     }
