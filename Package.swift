@@ -76,7 +76,7 @@ let package = Package(
 
         // Shared helpers of the test targets: running real tools, temporary directories, product paths.
         .target(name: "TestSupport", dependencies: ["CSysShims"], path: "Tests/TestSupport"),
-        .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "TestSupport"]),
+        .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "CSysShims", "TestSupport"]),
         .testTarget(name: "TarFormatTests", dependencies: ["TarFormat", "ByteStreams", "Compression", "ckpt", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ByteStreams", "TestSupport"]),

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/fs.h>
+#include <sched.h>
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -38,4 +39,20 @@ int csys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *
 
 int csys_mknodat(int dirfd, const char *path, uint32_t mode, uint32_t major, uint32_t minor) {
     return mknodat(dirfd, path, (mode_t)mode, makedev(major, minor));
+}
+
+int csys_current_cpu(void) { return sched_getcpu(); }
+
+int csys_keep_off_cpu(int cpu) {
+    cpu_set_t allowed;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+    if (!CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) return -1;
+    CPU_CLR(cpu, &allowed);
+    return sched_setaffinity(0, sizeof allowed, &allowed);
+}
+
+int csys_thread_may_run_on(pthread_t thread, int cpu) {
+    cpu_set_t set;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || pthread_getaffinity_np(thread, sizeof set, &set) != 0) return -1;
+    return CPU_ISSET(cpu, &set) ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import ByteStreams
+import CSysShims
 import Foundation
 import TestSupport
 import XCTest
@@ -116,6 +117,46 @@ final class FileSourceReadAheadTests: XCTestCase {
             let ahead = try FileSource(path: url.path)
             XCTAssertTrue(ahead.startReadAhead(ListPlanner(stride(from: 0, to: 8 << 20, by: 64 << 10).map { Int64($0) })))
             XCTAssertEqual(try ahead.readBytes(10), [UInt8](repeating: 1, count: 10))
+        }
+    }
+
+    /// Records, on the read-ahead thread, the CPUs that thread may run on when it is first shown bytes.
+    private final class AffinityPlanner: ReadAheadPlanner, @unchecked Sendable {
+        private let cpus: [Int32]
+        private var done = false
+        private var allowed: [Int32]?
+        private let lock = NSLock()
+        init(cpus: [Int32]) { self.cpus = cpus }
+        var nextOffset: Int64? { lock.withLock { done ? nil : 0 } }
+        func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+            let mine = cpus.filter { csys_thread_may_run_on(pthread_self(), $0) == 1 }
+            lock.withLock {
+                done = true
+                allowed = mine
+            }
+        }
+        var seen: [Int32]? { lock.withLock { allowed } }
+    }
+
+    /// Two threads that wake each other in turn are often kept on one CPU by the scheduler; the read-ahead thread
+    /// keeps off the one its reader was on, before its first read.
+    func testTheThreadKeepsOffTheCPUItsReaderWasOn() throws {
+        let cpus = (0..<Int32(sysconf(Int32(_SC_NPROCESSORS_CONF)))).map { $0 }
+        let readers = cpus.filter { csys_thread_may_run_on(pthread_self(), $0) == 1 }
+        try XCTSkipIf(readers.count < 2, "this process may run on \(readers.count) CPU here: nothing to keep apart")
+        let url = try file([UInt8](repeating: 7, count: 1 << 20))
+        for _ in 0..<20 {
+            let planner = AffinityPlanner(cpus: cpus)
+            let ahead = try FileSource(path: url.path)
+            XCTAssertTrue(ahead.startReadAhead(planner))
+            XCTAssertEqual(try ahead.readBytes(3), [7, 7, 7])
+            let deadline = Date().addingTimeInterval(10)
+            while planner.seen == nil, Date() < deadline { usleep(1000) }
+            let seen = try XCTUnwrap(planner.seen)
+            // Every CPU the reader may use but exactly one.
+            XCTAssertEqual(Set(readers).subtracting(seen).count, 1, "reader \(readers), thread \(seen)")
+            XCTAssertTrue(Set(seen).isSubset(of: readers), "reader \(readers), thread \(seen)")
+            XCTAssertEqual(seen.count, readers.count - 1)
         }
     }
 

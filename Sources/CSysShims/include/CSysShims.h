@@ -1,6 +1,7 @@
 #ifndef CSYS_SHIMS_H
 #define CSYS_SHIMS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
@@ -32,5 +33,15 @@ int csys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *
 /// mknodat(2) of a character device, block device or FIFO from a major/minor pair
 /// (`mode` carries the file type bits S_IFCHR, S_IFBLK or S_IFIFO). Returns 0, or -1 with errno set.
 int csys_mknodat(int dirfd, const char *path, uint32_t mode, uint32_t major, uint32_t minor);
+
+/// The CPU the calling thread is running on (sched_getcpu(3)), or -1.
+int csys_current_cpu(void);
+
+/// Lets the calling thread run on every CPU it may run on now except `cpu`. Returns 0, or -1 when nothing was
+/// changed (`cpu` is not among them, they are fewer than two, or a call failed).
+int csys_keep_off_cpu(int cpu);
+
+/// 1 when `thread`'s affinity lets it run on `cpu`, 0 when it does not, -1 when it cannot be read.
+int csys_thread_may_run_on(pthread_t thread, int cpu);
 
 #endif
