@@ -21,8 +21,15 @@ public final class PrefixedSource: ByteSource {
     ///   - inner: the source they came from.
     public init<C: Collection>(prefix: C, inner: ByteSource) where C.Element == UInt8 {
         self.inner = inner
-        storage = .allocate(byteCount: prefix.count, alignment: 16)
-        storage.copyBytes(of: prefix)
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: prefix.count, alignment: 16)
+        // Contiguous bytes (an array, the usual case) are copied as memory. `copyBytes(of:)` on a collection of
+        // unknown type looks up the collection's associated types at run time, and the first such lookup of a
+        // run searches every protocol conformance in the binary (some 150,000 instructions here).
+        let copied: Void? = prefix.withContiguousStorageIfAvailable {
+            storage.copyMemory(from: UnsafeRawBufferPointer($0))
+        }
+        if copied == nil { storage.copyBytes(of: prefix) }
+        self.storage = storage
         self.prefix = storage
     }
 
