@@ -149,10 +149,12 @@ enum HeaderBlock {
             if !p.isEmpty { path = p + [0x2F] + path }
         }
         let v7 = fmt == .v7
+        // The memberwise initialiser, every field in order (see the extension of TarHeader with its initialisers).
         return TarHeader(pathBytes: path, linkBytes: bytes(block, linkname), type: type, mode: n.mode, uid: n.uid,
                          gid: n.gid, uname: v7 ? "" : string(block, uname), gname: v7 ? "" : string(block, gname),
                          size: n.size, mtime: TarTime(seconds: n.mtime), atime: n.atime.map { TarTime(seconds: $0) },
                          ctime: n.ctime.map { TarTime(seconds: $0) }, devMajor: v7 ? 0 : n.device?.major ?? 0,
-                         devMinor: v7 ? 0 : n.device?.minor ?? 0, format: fmt)
+                         devMinor: v7 ? 0 : n.device?.minor ?? 0, xattrs: [], paxRecords: [], sparse: nil,
+                         format: fmt, headerOffset: 0, dataOffset: 0, storedSize: 0)
     }
 }
