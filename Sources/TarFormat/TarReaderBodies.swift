@@ -22,16 +22,21 @@ extension TarReader {
                 throw TarError(.truncated, offset: source.position, entry: currentName)
             }
             remaining = 0
-            let at = source.position
-            // Padding is shorter than a block: read it into the block buffer.
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(padding)])
-            let wanted = padding
+            // Padding is shorter than a block, and usually at hand in one piece: looked at where the source
+            // holds it, not copied. The first non-zero byte, if any, is reported.
+            var at = source.position
+            var left = Int(padding)
+            var reported = false
             padding = 0
-            guard try source.readFully(into: bytes) == Int(wanted) else {
-                throw TarError(.truncated, offset: source.position, entry: currentName)
-            }
-            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
-                observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
+            while left > 0 {
+                let bytes = try source.read(upTo: left)
+                if bytes.isEmpty { throw TarError(.truncated, offset: source.position, entry: currentName) }
+                if !reported, !Self.allZero(bytes), let i = bytes.firstIndex(where: { $0 != 0 }) {
+                    observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
+                    reported = true
+                }
+                at += Int64(bytes.count)
+                left -= bytes.count
             }
             return
         }
