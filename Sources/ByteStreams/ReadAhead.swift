@@ -32,9 +32,9 @@ public protocol ReadAheadPlanner: AnyObject {
 /// The thread keeps off the CPU its reader was running on when it was started (`csys_keep_off_cpu`; it may run on
 /// any other its reader may use), before it reads anything. Two threads that wake each other in turn are otherwise
 /// often kept on one CPU by the scheduler, which places a woken thread near its waker: on the two-CPU benchmark
-/// machine, in about half the
-/// `ckpt-validate --no-digests` runs of the 2 GiB archive the thread read 286 of its 302 chunks on the reader's
-/// CPU while the other CPU idled, and the reader waited 1.2 to 1.8 ms for chunks instead of 0.13 to 0.35 ms.
+/// machine, in about half the `ckpt-validate --no-digests` runs of the 2 GiB archive the thread read 286 of its 302
+/// chunks on the reader's CPU while the other CPU idled, and the reader waited 1.2 to 1.8 ms for chunks instead of
+/// 0.13 to 0.35 ms.
 final class ReadAheadQueue: @unchecked Sendable {
     /// A run of file bytes read ahead.
     struct Chunk {
