@@ -18,7 +18,8 @@ if [[ ${1:-} == --static ]]; then
   shift
 fi
 [[ $# -gt 0 ]] || { echo "usage: $0 [--static] PRODUCT..." >&2; exit 2; }
-key=$( { git rev-parse HEAD; git diff HEAD -- Package.swift Sources Benchmarks/static-flags.sh; git status --porcelain -- Sources; } | sha256sum | cut -c1-64)
+key=$( { git rev-parse HEAD; git diff HEAD -- Package.swift Sources Benchmarks/static-flags.sh; git status --porcelain -- Sources
+          cat Benchmarks/ckpt-validate.order 2>/dev/null; } | sha256sum | cut -c1-64)
 if [[ ! -f $scratch/sources.key || $(cat "$scratch/sources.key") != "$key" ]]; then
   rm -rf "$scratch"
 fi

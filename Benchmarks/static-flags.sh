@@ -15,3 +15,12 @@ static_flags=(
   -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie
   -Xlinker -licuuc -Xlinker -licudata -Xlinker -llzma -Xlinker -lz -Xlinker -lm
 )
+# The functions a usual run executes come first in the text section, next to each other, in the order of
+# Benchmarks/ckpt-validate.order (written by Benchmarks/symbol-order.sh): a run then maps fewer pages of code (973
+# page faults to 920 on the benchmark archive, 0.23 to 0.54 ms less wall clock). lld ignores names it does not find,
+# so a list older than the sources costs speed, never correctness.
+symbol_order="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ckpt-validate.order"
+if [[ -f $symbol_order ]]; then
+  static_flags+=(-Xlinker "--symbol-ordering-file=$symbol_order" -Xlinker --no-warn-symbol-ordering)
+fi
+
