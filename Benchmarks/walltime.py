@@ -2,7 +2,9 @@
 """Wall-clock times of short commands, interleaved: Benchmarks/walltime.py ROUNDS RUNS COMMAND...
 
 Each COMMAND is one string, split on spaces (no shell: its start-up would count). In each of ROUNDS rounds every
-command runs RUNS times in turn, spawned directly and waited for, its output to /dev/null. Prints one line per
+command runs RUNS times in turn, spawned directly and waited for, its output to /dev/null; the commands take their
+turns in an order shuffled afresh each round (with a fixed seed), as a command's place in the round was seen to
+weigh on its time. Prints one line per
 command: the median and the mean wall-clock milliseconds of all its runs, and the median user + system CPU
 milliseconds, tab-separated after the command.
 
@@ -13,6 +15,7 @@ and wake each other (ckpt-validate's read-ahead) runs measurably slower under it
 faults only.
 """
 import os
+import random
 import statistics
 import sys
 import time
@@ -25,8 +28,11 @@ def main():
     cpu = {c: [] for c in commands}
     null = os.open(os.devnull, os.O_WRONLY)
     actions = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+    shuffler = random.Random(20261130)
     for _ in range(rounds):
-        for c in commands:
+        order = list(commands)
+        shuffler.shuffle(order)
+        for c in order:
             argv = c.split()
             for _ in range(runs):
                 start = time.perf_counter()
