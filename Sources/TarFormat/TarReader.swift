@@ -136,8 +136,7 @@ public final class TarReader {
                                  records: globalRecords.isEmpty ? local : globalRecords + local,
                                  longName: longName, longLink: longLink)
             }
-            var h: TarHeader
-            do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
+            var h = try decode(raw, at: at)
             if first == nil { first = at }
             switch h.type {
             case .paxGlobal:
@@ -175,11 +174,16 @@ public final class TarReader {
     /// returned: built inside `next()`'s loop, it was copied on the way out (some 500 instructions an entry).
     private func entry(_ raw: UnsafeRawBufferPointer, at: Int64, first: Int64, records: [PaxRecord],
                        longName: [UInt8]?, longLink: [UInt8]?) throws -> TarHeader {
-        var h: TarHeader
-        do { h = try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
+        var h = try decode(raw, at: at)
         h.headerOffset = first
         try finishHeader(&h, records: records, longName: longName, longLink: longLink, at: at)
         return h
+    }
+
+    /// The fields of the header block `raw` at `at`, any error with that offset.
+    @inline(__always)
+    private func decode(_ raw: UnsafeRawBufferPointer, at: Int64) throws -> TarHeader {
+        do { return try HeaderBlock.decode(raw, offset: at) } catch { throw TarError(error, offset: at) }
     }
 
     /// Reads up to `maxCount` bytes of the current entry's stored data; empty at the end of the data.

@@ -22,22 +22,9 @@ extension TarReader {
                 throw TarError(.truncated, offset: source.position, entry: currentName)
             }
             remaining = 0
-            // Padding is shorter than a block, and usually at hand in one piece: looked at where the source
-            // holds it, not copied. The first non-zero byte, if any, is reported.
-            var at = source.position
-            var left = Int(padding)
-            var reported = false
+            let count = Int(padding)
             padding = 0
-            while left > 0 {
-                let bytes = try source.read(upTo: left)
-                if bytes.isEmpty { throw TarError(.truncated, offset: source.position, entry: currentName) }
-                if !reported, !Self.allZero(bytes), let i = bytes.firstIndex(where: { $0 != 0 }) {
-                    observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
-                    reported = true
-                }
-                at += Int64(bytes.count)
-                left -= bytes.count
-            }
+            try readPadding(count, showing: observer, namingEntry: true)
             return
         }
         let total = remaining + padding
@@ -46,6 +33,27 @@ extension TarReader {
         remaining = 0
         padding = 0
         if skipped < total { throw TarError(.truncated, offset: source.position, entry: currentName) }
+    }
+
+    /// Reads `count` bytes of padding for a validating observer and shows it the first non-zero one, if any. Padding
+    /// is shorter than a block and usually at hand in one piece: it is looked at where the source holds it, not
+    /// copied. A stream that ends inside it is truncated (naming the current entry when `namingEntry`).
+    private func readPadding(_ count: Int, showing observer: TarReaderObserver, namingEntry: Bool) throws {
+        var at = source.position
+        var left = count
+        var reported = false
+        while left > 0 {
+            let bytes = try source.read(upTo: left)
+            if bytes.isEmpty {
+                throw TarError(.truncated, offset: source.position, entry: namingEntry ? currentName : nil)
+            }
+            if !reported, !Self.allZero(bytes), let i = bytes.firstIndex(where: { $0 != 0 }) {
+                observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
+                reported = true
+            }
+            at += Int64(bytes.count)
+            left -= bytes.count
+        }
     }
 
     /// Reads the body of an extended header (pax, GNU long name) after checking its size against `limit`.
@@ -64,13 +72,8 @@ extension TarReader {
         }
         let body = extendedBody
         let pad = (512 - size % 512) % 512
-        let padAt = source.position
         if let observer = currentObserver {
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: block[0..<Int(pad)])
-            guard try source.readFully(into: bytes) == Int(pad) else { throw TarError(.truncated, offset: source.position) }
-            if !Self.allZero(UnsafeRawBufferPointer(bytes)), let i = bytes.firstIndex(where: { $0 != 0 }) {
-                observer.tarReader(self, sawNonZeroPaddingAt: padAt + Int64(i))
-            }
+            try readPadding(Int(pad), showing: observer, namingEntry: false)
         } else {
             guard try source.skip(pad) == pad else { throw TarError(.truncated, offset: source.position) }
         }

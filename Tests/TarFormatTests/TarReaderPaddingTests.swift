@@ -56,6 +56,24 @@ final class TarReaderPaddingTests: XCTestCase {
         }
     }
 
+    func testThePaddingOfAPaxBodyIsLookedAtToo() throws {
+        // A name past 100 bytes takes a pax header: its block at 0, its body from 512, padded to 1,024.
+        let long = String(repeating: "d/", count: 60) + "f"
+        var bytes = try Archives.make([(TarHeader(path: long, size: 3), [1, 2, 3])])
+        XCTAssertEqual(bytes[156], UInt8(ascii: "x"))
+        for piece in [1, 7, 1 << 16] {
+            XCTAssertEqual(try reports(bytes, piece: piece), [], "clean, pieces of \(piece)")
+        }
+        bytes[1023] = 0x41
+        for piece in [1, 7, 1 << 16] {
+            XCTAssertEqual(try reports(bytes, piece: piece), [1023], "pieces of \(piece)")
+        }
+        let cut = Array(bytes[0..<1000])
+        XCTAssertThrowsError(try reports(cut, piece: 7)) { error in
+            XCTAssertEqual((error as? TarError)?.kind, .truncated)
+        }
+    }
+
     func testPaddingCutShortIsTruncation() throws {
         let bytes = Array(try archive()[0..<800])
         for piece in [1, 7, 1 << 16] {
