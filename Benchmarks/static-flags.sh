@@ -1,15 +1,15 @@
 # Sourced by Benchmarks/release-build.sh and Benchmarks/validate.sh: the SwiftPM flags of the shipped Linux
 # binaries (the README's "Release binaries"), in one place.
 #
-# A static position-independent executable (`-static-pie`): the Swift runtime, Foundation, FoundationXML and the
-# C libraries (glibc, libxml2 with the ICU it needs, zlib, libzstd, liblzma, libbz2) are all linked in, so the
+# A static position-independent executable (`-static-pie`): the Swift runtime, FoundationEssentials and the C
+# libraries (glibc, libxml2 with the ICU it needs, zlib, libzstd, liblzma, libbz2) are all linked in, so the
 # dynamic loader maps and resolves no shared library at start, yet the program still loads at a random address
 # (it applies its own relative relocations). lld links it, as GNU gold cannot link a static PIE; lld also
 # resolves the static libraries in any order. libxml2.a needs ICU, liblzma, zlib and libm named explicitly.
 # `--disable-local-rpath`: glibc refuses to start a static PIE that carries a run path (an assertion in
 # `_dl_relocate_static_pie`), and SwiftPM adds `$ORIGIN` by default.
-# The link warns that getpwuid, getaddrinfo and dlopen would need glibc's shared libraries at run time: Foundation
-# and libxml2 contain them, `ckpt-validate` never calls them.
+# The link may warn that getpwuid, getaddrinfo and dlopen would need glibc's shared libraries at run time:
+# FoundationEssentials and libxml2 contain them, `ckpt-validate` never calls them.
 static_flags=(
   -c release --disable-local-rpath
   -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie

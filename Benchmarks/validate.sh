@@ -83,8 +83,8 @@ echo "  for reference: openssl dgst -sha256 ${o}s ($(pct "$o" "$v")%)"
 # perf stat, in five interleaved rounds, and each command's best round counts (other load only adds to it).
 #
 # The floor under that comparison, for a validator shipped as this one is, in CPU time, is measured
-# in the same rounds: its start-up (Benchmarks/floor: a program that links the Swift runtime, Foundation and
-# FoundationXML as ckpt-validate must, for its JUnit reports, built the same way, and does nothing) plus reading
+# in the same rounds: its start-up (Benchmarks/floor: a program that links the Swift runtime, FoundationEssentials
+# and libxml2 as ckpt-validate must, for its JUnit reports, built the same way, and does nothing) plus reading
 # the archive as FileSource does (Benchmarks/floor/header-walk.c, less a C program's own start-up, that of
 # `true`). What tar's CPU time leaves above the floor is all a validator may spend on its own work for the two to
 # be even.

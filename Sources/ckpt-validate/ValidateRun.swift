@@ -1,6 +1,8 @@
 import ByteStreams
 import Conformance
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One `ckpt-validate` invocation, however its arguments were parsed: the settings and what to do with them.
 struct ValidateRun: Equatable {
@@ -47,13 +49,13 @@ struct ValidateRun: Equatable {
                 let report = validator.validate(file: file, source: source, progress: progress.enabled ? progress.update : nil)
                 progress.finish()
                 if let io = report.ioError {
-                    FileHandle.standardError.write(Data("ckpt-validate: \(file): \(io)\n".utf8))
+                    StandardStreams.error("ckpt-validate: \(file): \(io)\n")
                     ioFailure = true
                 } else {
                     reports.append(report)
                 }
             } catch {
-                FileHandle.standardError.write(Data("ckpt-validate: \(file): \(error)\n".utf8))
+                StandardStreams.error("ckpt-validate: \(file): \(error)\n")
                 ioFailure = true
             }
             if format == .json, let last = reports.last, last.file == file { print(JSONReport.render(last)) }
@@ -61,7 +63,7 @@ struct ValidateRun: Equatable {
         switch format {
         case .text: print(TextReport.render(reports))
         case .json: break
-        case .junit: FileHandle.standardOutput.write(JUnitReport.render(reports))
+        case .junit: StandardStreams.output(JUnitReport.render(reports))
         }
         if ioFailure { throw ExitStatus(2) }
         if reports.contains(where: { $0.verdict == .invalid || (strict && $0.verdict == .acceptable) }) {
@@ -95,9 +97,9 @@ final class ValidateProgress {
         next = done + (256 << 20)
         var s = "\r\(file): \(done >> 20) MiB"
         if let total, total > 0 { s += " of \(total >> 20) MiB" }
-        FileHandle.standardError.write(Data(s.utf8))
+        StandardStreams.error(s)
         shown = true
     }
 
-    func finish() { if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    func finish() { if shown { StandardStreams.error("\r\u{1B}[K") } }
 }

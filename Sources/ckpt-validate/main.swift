@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The usual command lines run without ArgumentParser's start-up cost; anything else (help, usage errors)
 /// goes through it. Usage errors exit 2 (ArgumentParser's default is 64).
@@ -16,6 +18,6 @@ do {
     exit(code.rawValue)
 } catch {
     if CkptValidate.exitCode(for: error) == .success { CkptValidate.exit(withError: error) }
-    FileHandle.standardError.write(Data((CkptValidate.fullMessage(for: error) + "\n").utf8))
+    StandardStreams.error(CkptValidate.fullMessage(for: error) + "\n")
     exit(2)
 }

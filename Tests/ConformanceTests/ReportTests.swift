@@ -56,7 +56,7 @@ final class ReportTests: XCTestCase {
     }
 
     func testJUnitParsesWithFoundationXMLAndPython() throws {
-        let data = JUnitReport.render(sample())
+        let data = Data(JUnitReport.render(sample()))
         let doc = try XMLDocument(data: data)
         XCTAssertEqual(try doc.nodes(forXPath: "/testsuites/testsuite").count, 2)
         XCTAssertEqual(try doc.nodes(forXPath: "/testsuites/testsuite[1]/testcase").count, 3)
@@ -75,6 +75,30 @@ final class ReportTests: XCTestCase {
             """, url.path])
         XCTAssertEqual(py.status, 0, py.stderrText)
         XCTAssertEqual(py.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "2 4 1 bad \"archive\" <1>.tar")
+    }
+
+    /// Names from a hostile archive may hold controls, NUL or U+FFFF, which XML 1.0 cannot carry even as character
+    /// references: they become U+FFFD, and the rest of the name, escaped, survives.
+    func testJUnitReplacesCharactersXMLCannotCarry() throws {
+        let name = "etc/a\u{1}b\u{0}c\u{1B}[31m\u{FFFF}<&\">\t\u{7F}é"
+        var report = ValidationReport(file: "f\u{2}.tar")
+        report.diagnostics = [Diagnostic(id: "CKA-NAM-001", severity: .error, path: name, offset: 512,
+                                         message: "bad name \u{1}")]
+        let data = Data(JUnitReport.render([report]))
+        let doc = try XMLDocument(data: data)
+        let failure = try XCTUnwrap(doc.nodes(forXPath: "//failure").first as? XMLElement)
+        let want = "etc/a\u{FFFD}b\u{FFFD}c\u{FFFD}[31m\u{FFFD}<&\">\t\u{7F}é"
+        XCTAssertTrue(failure.stringValue?.contains("entry '\(want)'") ?? false, failure.stringValue ?? "")
+        XCTAssertEqual(failure.attribute(forName: "message")?.stringValue, "bad name \u{FFFD}")
+        let url = try TestTools.temporaryDirectory(self).appendingPathComponent("r.xml")
+        try data.write(to: url)
+        let py = try TestTools.run(["python3", "-c", """
+            import sys, xml.etree.ElementTree as ET
+            root = ET.parse(sys.argv[1]).getroot()
+            print(ascii(root.find('testsuite').get('name')), ascii(root.find('.//failure').get('message')))
+            """, url.path])
+        XCTAssertEqual(py.status, 0, py.stderrText)
+        XCTAssertEqual(py.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "'f\\ufffd.tar' 'bad name \\ufffd'")
     }
 
     func testTextReportGroupsAndSummarises() {

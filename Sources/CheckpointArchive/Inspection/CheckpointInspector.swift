@@ -1,6 +1,6 @@
 import ByteStreams
 import Compression
-import Foundation
+import FoundationEssentials
 
 /// What `ckpt inspect` reports about an archive.
 public struct InspectionReport: Sendable {
@@ -61,7 +61,7 @@ public enum CheckpointInspector {
         }
         if let log = sink.kept["logs/dump.log"] {
             for line in String(decoding: log, as: UTF8.self).split(separator: "\n").prefix(50) {
-                if let r = line.range(of: "Version: ") {
+                if let r = line.firstRange(of: "Version: ") {
                     report.criuVersion = line[r.upperBound...].split(separator: " ").first.map(String.init)
                     break
                 }

@@ -1,5 +1,5 @@
 import ByteStreams
-import Foundation
+import FoundationEssentials
 
 /// The few members `ckpt inspect` reports from `metadata/config.dump` and `metadata/spec.dump`, picked while the
 /// file streams (`V2JSONCursor`), so that a metadata file of any size (table 2.9 allows 64 MiB) is inspected in

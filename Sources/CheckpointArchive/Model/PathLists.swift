@@ -64,7 +64,7 @@ public enum ContainerPath {
     public static func quoted(_ s: String) -> String { String(decoding: V1JSON.goQuoted(s), as: UTF8.self) }
 }
 
-import Foundation
+import FoundationEssentials
 
 /// A JSON array of container paths as `deleted.files` and `rootfs/implied.dirs` hold them.
 public enum ContainerPathList {

@@ -1,5 +1,4 @@
 import Compression
-import Foundation
 
 /// The content of `cka-header.json` (table 5.1): what a reader learns from the first entry.
 public struct ArchiveHeader: Equatable, Sendable {
@@ -48,18 +47,20 @@ public struct ArchiveHeader: Equatable, Sendable {
     /// Parses a header; unknown section kinds are kept as `ext`-like unknowns by the caller's checks.
     /// - Throws: `CheckpointError` naming CKA-V2-003/004 when the JSON is not a valid header.
     public static func parse(_ bytes: [UInt8]) throws -> (header: ArchiveHeader, unknownKinds: [(String, Bool)]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+        guard let object = try? V2JSONValue.parse(bytes), object.kind == .object else {
             throw CheckpointError("CKA-V2-003", "cka-header.json is not a JSON object", entry: "cka-header.json")
         }
-        guard object["format"] as? String == "checkpoint-archive", (object["version"] as? Int) == 2 else {
+        guard object["format"]?.string == "checkpoint-archive", object["version"]?.integral == 2 else {
             throw CheckpointError("CKA-V2-004", "cka-header.json does not name format checkpoint-archive version 2",
                                   entry: "cka-header.json")
         }
-        guard let profileName = object["profile"] as? String, let profile = CheckpointProfile(rawValue: profileName),
-              let compressionName = object["compression"] as? String,
+        guard let profileName = object["profile"]?.string, let profile = CheckpointProfile(rawValue: profileName),
+              let compressionName = object["compression"]?.string,
               let compression = CompressionFormat(rawValue: compressionName),
-              let framed = object["framed"] as? Bool, let alignment = object["alignment"] as? Int,
-              let creator = object["creator"] as? String, let list = object["sections"] as? [[String: Any]]
+              let framed = object["framed"]?.bool,
+              let alignment = object["alignment"]?.integral.flatMap(Int.init(exactly:)),
+              let creator = object["creator"]?.string, let list = object["sections"]?.array,
+              list.allSatisfy({ $0.kind == .object })
         else {
             throw CheckpointError("CKA-V2-003", "cka-header.json lacks a member of table 5.1 or has a wrong type",
                                   entry: "cka-header.json")
@@ -67,12 +68,12 @@ public struct ArchiveHeader: Equatable, Sendable {
         var sections: [Section] = []
         var unknown: [(String, Bool)] = []
         for item in list {
-            guard let kindName = item["kind"] as? String, let critical = item["critical"] as? Bool else {
+            guard let kindName = item["kind"]?.string, let critical = item["critical"]?.bool else {
                 throw CheckpointError("CKA-V2-003", "a section of cka-header.json lacks kind or critical",
                                       entry: "cka-header.json")
             }
             if let kind = SectionKind(rawValue: kindName) {
-                sections.append(Section(kind, name: item["name"] as? String, critical: critical))
+                sections.append(Section(kind, name: item["name"]?.string, critical: critical))
             } else {
                 unknown.append((kindName, critical))
             }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The canonical JSON of CKA-V2-054: no whitespace, members in the order the caller writes them, integers
 /// in plain decimal, strings escaping only `"`, `\` and U+0000..U+001F (lowercase `\u00xx` except the short
 /// escapes), everything else as UTF-8.
@@ -93,34 +91,58 @@ extension CanonicalJSON {
     /// equals `canonical` as a JSON value. A decoder must ignore such members, so a document holding them cannot be
     /// compared byte for byte with the canonical form of what was parsed.
     static func equalIgnoringVendorMembers(_ content: [UInt8], _ canonical: [UInt8]) -> Bool {
-        func strip(_ v: Any) -> (Any, Bool) {
-            if let d = v as? [String: Any] {
-                var out: [String: Any] = [:]
-                var vendor = false
-                for (k, x) in d {
-                    if k.hasPrefix("x-") { vendor = true; continue }
-                    let (s, inner) = strip(x)
-                    out[k] = s
-                    vendor = vendor || inner
-                }
-                return (out, vendor)
+        guard let a = try? V2JSONValue.parse(content), let b = try? V2JSONValue.parse(canonical) else { return false }
+        let (stripped, vendor) = withoutVendorMembers(a)
+        return vendor && sameValue(stripped, b)
+    }
+
+    /// `v` with every `x-` member removed at every depth, and whether there was one.
+    private static func withoutVendorMembers(_ v: V2JSONValue) -> (V2JSONValue, Bool) {
+        switch v {
+        case let .object(members):
+            var kept: [(key: String, value: V2JSONValue)] = []
+            var vendor = false
+            for (k, x) in members {
+                if k.hasPrefix("x-") { vendor = true; continue }
+                let (s, inner) = withoutVendorMembers(x)
+                kept.append((k, s))
+                vendor = vendor || inner
             }
-            if let a = v as? [Any] {
-                let parts = a.map(strip)
-                return (parts.map(\.0), parts.contains { $0.1 })
-            }
+            return (.object(kept), vendor)
+        case let .array(items):
+            let parts = items.map(withoutVendorMembers)
+            return (.array(parts.map(\.0)), parts.contains { $0.1 })
+        default:
             return (v, false)
         }
-        guard let a = try? JSONSerialization.jsonObject(with: Data(content)),
-              let b = try? JSONSerialization.jsonObject(with: Data(canonical)) else { return false }
-        let (stripped, vendor) = strip(a)
-        return vendor && NSDictionary(dictionary: ["v": stripped]).isEqual(to: ["v": b])
+    }
+
+    /// Whether two values are the same JSON value: objects as maps (member order aside, the last of a repeated
+    /// name counting), numbers by value, strings by their bytes.
+    private static func sameValue(_ a: V2JSONValue, _ b: V2JSONValue) -> Bool {
+        switch (a, b) {
+        case let (.object(x), .object(y)):
+            func map(_ m: [(key: String, value: V2JSONValue)]) -> [[UInt8]: V2JSONValue] {
+                var d: [[UInt8]: V2JSONValue] = [:]
+                for (k, v) in m { d[Array(k.utf8)] = v }
+                return d
+            }
+            let (mx, my) = (map(x), map(y))
+            return mx.count == my.count && mx.allSatisfy { k, v in my[k].map { sameValue(v, $0) } ?? false }
+        case let (.array(x), .array(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
+        case let (.number(x), .number(y)):
+            return x == y || (Double(x).map { $0 == Double(y) } ?? false)
+        case let (.string(x), .string(y)):
+            return x.utf8.elementsEqual(y.utf8)
+        default:
+            return a == b
+        }
     }
 
     /// Whether the index `content` lists a section whose kind this version does not know (CKA-V2-018).
     static func listsUnknownSectionKind(_ content: [UInt8]) -> Bool {
-        guard let o = try? JSONSerialization.jsonObject(with: Data(content)) as? [String: Any],
-              let sections = o["sections"] as? [[String: Any]] else { return false }
-        return sections.contains { ($0["kind"] as? String).map { SectionKind(rawValue: $0) == nil } ?? false }
+        guard let o = try? V2JSONValue.parse(content), let sections = o["sections"]?.array else { return false }
+        return sections.contains { $0["kind"]?.string.map { SectionKind(rawValue: $0) == nil } ?? false }
     }
 }

@@ -1,5 +1,6 @@
+import ByteStreams
 import Crypto
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +36,7 @@ final class ParallelRangeHasher: @unchecked Sendable {
     let maxPendingBytes: Int64
     /// Jobs queued ahead of the workers before `submit` waits (each may hold a descriptor open).
     let maxPendingJobs = 256
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var queue: [Job] = []
     private var head = 0
     private var pendingBytes: Int64 = 0
@@ -53,10 +54,13 @@ final class ParallelRangeHasher: @unchecked Sendable {
          maxPendingBytes: Int64 = 256 << 20, digests: SlotDigestStore = SlotDigestStore()) {
         self.maxPendingBytes = maxPendingBytes
         self.digests = digests
-        for _ in 0..<max(1, workers) {
-            let thread = Thread { [self] in work() }
-            thread.stackSize = 1 << 20
-            thread.start()
+        var started = 0
+        for _ in 0..<max(1, workers) where DetachedThread.start(stackSize: 1 << 20, { [self] in work() }) {
+            started += 1
+        }
+        if started == 0 {
+            failure = CheckpointError("IO", "could not start a thread to hash file content")
+            closed = true
         }
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import ByteStreams
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ final class SlotDigestStore: @unchecked Sendable {
     let memoryBudget: Int
     /// Where the spool file is created; nil for the temporary directory.
     let directory: String?
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     /// All cells from slot 0 while `file` is nil; else the window of cells from `windowBase`.
     private var cells: [UInt8] = []
     private var windowBase = 0

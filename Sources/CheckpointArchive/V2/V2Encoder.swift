@@ -1,7 +1,7 @@
 import ByteStreams
 import Compression
 import Crypto
-import Foundation
+import FoundationEssentials
 import TarFormat
 #if canImport(Glibc)
 import Glibc

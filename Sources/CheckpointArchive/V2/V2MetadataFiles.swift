@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import TarFormat
 
 /// The metadata files the v2 decoder reads for what they say (CKA-SEC-010: paths in metadata are checked like
@@ -107,9 +107,11 @@ struct V2MetadataFile {
         return file
     }
 
-    /// A path as a key of canonically equivalent spellings (as `Set<String>` compares them): its NFC bytes.
+    /// A path as a key of canonically equivalent spellings (as `Set<String>` compares them): its NFC bytes, from
+    /// the standard library's own normaliser, the one `String`'s equality uses (public though underscored; the
+    /// library does not link Foundation, whose `precomposedStringWithCanonicalMapping` did the same).
     static func key(_ p: String) -> NameTable.Key {
-        p.utf8.allSatisfy { $0 < 0x80 } ? NameTable.key(p.utf8) : NameTable.key(p.precomposedStringWithCanonicalMapping.utf8)
+        p.utf8.allSatisfy { $0 < 0x80 } ? NameTable.key(p.utf8) : NameTable.key(p._nfcCodeUnits)
     }
 
     /// The entry's data as it streams: hashed, checked as UTF-8, spooled, and walked as JSON.

@@ -1,60 +1,55 @@
-import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import CLibXML2
 
-/// The CI report: JUnit XML written with FoundationXML. One `testsuite` per file, one `testcase` per rule
-/// checked (named by its requirement ID), failing with the rule's diagnostics; errors are `failure`s and
-/// warnings `system-out` notes (so `--strict` decides whether warnings fail, through the exit status).
+/// The CI report: JUnit XML built and serialised by libxml2 (the library FoundationXML wraps). One `testsuite` per
+/// file, one `testcase` per rule checked (named by its requirement ID), failing with the rule's diagnostics; errors
+/// are `failure`s and warnings `system-out` notes (so `--strict` decides whether warnings fail, through the exit
+/// status).
+///
+/// libxml2 escapes every attribute value and text; the document is UTF-8 with an XML declaration, indented.
+/// Characters XML cannot carry become U+FFFD.
 public enum JUnitReport {
-    public static func render(_ reports: [ValidationReport]) -> Data {
-        let root = XMLElement(name: "testsuites")
-        root.addAttribute(XMLNode.attribute(withName: "name", stringValue: "ckpt-validate") as! XMLNode)
+    /// The report of `reports`, as the bytes of one XML document.
+    public static func render(_ reports: [ValidationReport]) -> [UInt8] {
+        let doc = XMLTree()
+        let root = doc.root("testsuites")
+        doc.attribute(root, "name", "ckpt-validate")
         var totalTests = 0
         var totalFailures = 0
         for r in reports {
-            let suite = XMLElement(name: "testsuite")
+            let suite = doc.child(root, "testsuite")
             var ids = r.checked
             for d in r.diagnostics where !ids.contains(d.id) { ids.append(d.id) }
             let failing = Set(r.diagnostics.filter { $0.severity == .error }.map(\.id))
-            suite.addAttribute(XMLNode.attribute(withName: "name", stringValue: r.file) as! XMLNode)
-            suite.addAttribute(XMLNode.attribute(withName: "tests", stringValue: String(ids.count)) as! XMLNode)
-            suite.addAttribute(XMLNode.attribute(withName: "failures", stringValue: String(failing.count)) as! XMLNode)
+            doc.attribute(suite, "name", r.file)
+            doc.attribute(suite, "tests", String(ids.count))
+            doc.attribute(suite, "failures", String(failing.count))
             totalTests += ids.count
             totalFailures += failing.count
-            let props = XMLElement(name: "properties")
+            let props = doc.child(suite, "properties")
             for (k, v) in [("verdict", r.verdict.rawValue), ("format", r.format ?? ""), ("profile", r.profile ?? ""),
                            ("compression", r.compression ?? "")] {
-                let p = XMLElement(name: "property")
-                p.addAttribute(XMLNode.attribute(withName: "name", stringValue: k) as! XMLNode)
-                p.addAttribute(XMLNode.attribute(withName: "value", stringValue: v) as! XMLNode)
-                props.addChild(p)
+                let p = doc.child(props, "property")
+                doc.attribute(p, "name", k)
+                doc.attribute(p, "value", v)
             }
-            suite.addChild(props)
             for id in ids {
-                let tc = XMLElement(name: "testcase")
-                tc.addAttribute(XMLNode.attribute(withName: "classname", stringValue: r.file) as! XMLNode)
-                tc.addAttribute(XMLNode.attribute(withName: "name", stringValue: id) as! XMLNode)
+                let tc = doc.child(suite, "testcase")
+                doc.attribute(tc, "classname", r.file)
+                doc.attribute(tc, "name", id)
                 let findings = r.diagnostics.filter { $0.id == id }
                 let text = findings.map(line).joined(separator: "\n")
                 if failing.contains(id) {
-                    let f = XMLElement(name: "failure", stringValue: text)
-                    f.addAttribute(XMLNode.attribute(withName: "type", stringValue: id) as! XMLNode)
-                    f.addAttribute(XMLNode.attribute(withName: "message",
-                                                     stringValue: findings.first?.message ?? id) as! XMLNode)
-                    tc.addChild(f)
+                    let f = doc.child(tc, "failure", text: text)
+                    doc.attribute(f, "type", id)
+                    doc.attribute(f, "message", findings.first?.message ?? id)
                 } else if !findings.isEmpty {
-                    tc.addChild(XMLElement(name: "system-out", stringValue: text))
+                    doc.child(tc, "system-out", text: text)
                 }
-                suite.addChild(tc)
             }
-            root.addChild(suite)
         }
-        root.addAttribute(XMLNode.attribute(withName: "tests", stringValue: String(totalTests)) as! XMLNode)
-        root.addAttribute(XMLNode.attribute(withName: "failures", stringValue: String(totalFailures)) as! XMLNode)
-        let doc = XMLDocument(rootElement: root)
-        doc.characterEncoding = "UTF-8"
-        return doc.xmlData(options: [.nodePrettyPrint])
+        doc.attribute(root, "tests", String(totalTests))
+        doc.attribute(root, "failures", String(totalFailures))
+        return doc.serialised()
     }
 
     private static func line(_ d: Diagnostic) -> String {
@@ -63,5 +58,69 @@ public enum JUnitReport {
         if let o = d.offset { loc.append("offset \(o)") }
         if let c = d.compressedOffset { loc.append("compressed offset \(c)") }
         return "\(d.severity.rawValue) \(d.id)\(loc.isEmpty ? "" : " (" + loc.joined(separator: ", ") + ")"): \(d.message)"
+    }
+}
+
+/// A libxml2 document under construction: elements, attributes and text given as Swift strings, which libxml2
+/// copies and escapes.
+private final class XMLTree {
+    private let doc: xmlDocPtr
+
+    init() { doc = xmlNewDoc(Self.cast("1.0")) }
+
+    deinit { xmlFreeDoc(doc) }
+
+    /// The root element, named `name`.
+    func root(_ name: String) -> xmlNodePtr {
+        let node = name.withXMLString { xmlNewDocNode(doc, nil, $0, nil)! }
+        xmlDocSetRootElement(doc, node)
+        return node
+    }
+
+    /// A new last child of `parent`, holding `text` when given.
+    @discardableResult
+    func child(_ parent: xmlNodePtr, _ name: String, text: String? = nil) -> xmlNodePtr {
+        name.withXMLString { n in
+            if let text { return text.withXMLString { xmlNewTextChild(parent, nil, n, $0)! } }
+            return xmlNewChild(parent, nil, n, nil)!
+        }
+    }
+
+    /// Sets attribute `name` of `node` to `value`.
+    func attribute(_ node: xmlNodePtr, _ name: String, _ value: String) {
+        name.withXMLString { n in value.withXMLString { _ = xmlSetProp(node, n, $0) } }
+    }
+
+    /// The document as UTF-8, with its declaration and indented.
+    func serialised() -> [UInt8] {
+        guard let buffer = xmlBufferCreate() else { return [] }
+        defer { xmlBufferFree(buffer) }
+        let context = "UTF-8".withCString { xmlSaveToBuffer(buffer, $0, Int32(XML_SAVE_FORMAT.rawValue)) }
+        guard let context else { return [] }
+        xmlSaveDoc(context, doc)
+        xmlSaveClose(context)
+        guard let content = xmlBufferContent(buffer) else { return [] }
+        return Array(UnsafeBufferPointer(start: content, count: Int(xmlBufferLength(buffer))))
+    }
+
+    private static func cast(_ s: StaticString) -> UnsafePointer<xmlChar> {
+        UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: xmlChar.self)
+    }
+}
+
+private extension String {
+    /// Calls `body` with the string as libxml2's NUL-terminated UTF-8 (`xmlChar`). Characters XML 1.0 cannot
+    /// carry, even as references (controls other than tab, line feed and carriage return, NUL, U+FFFE and U+FFFF:
+    /// a hostile archive's names may hold them), become U+FFFD, so that every XML parser reads the report.
+    func withXMLString<R>(_ body: (UnsafePointer<xmlChar>) -> R) -> R {
+        func allowed(_ c: Unicode.Scalar) -> Bool {
+            c.value >= 0x20 ? c.value != 0xFFFE && c.value != 0xFFFF : c == "\t" || c == "\n" || c == "\r"
+        }
+        if unicodeScalars.allSatisfy(allowed) {
+            return withCString { body(UnsafeRawPointer($0).assumingMemoryBound(to: xmlChar.self)) }
+        }
+        var clean = String.UnicodeScalarView()
+        for c in unicodeScalars { clean.append(allowed(c) ? c : "\u{FFFD}") }
+        return String(clean).withCString { body(UnsafeRawPointer($0).assumingMemoryBound(to: xmlChar.self)) }
     }
 }

@@ -1,0 +1,2 @@
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
