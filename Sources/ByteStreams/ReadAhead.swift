@@ -67,7 +67,8 @@ final class ReadAheadQueue: @unchecked Sendable {
     private var readerCPU: Int32 = -1
     /// The chunks' memory, mapped by the thread itself.
     private var memory: UnsafeMutableRawBufferPointer?
-    private var mapped = true
+    /// The whole mapping the chunks lie in, nil when they were allocated instead.
+    private var mapping: UnsafeMutableRawBufferPointer?
 
     init(descriptor: Int32, planner: ReadAheadPlanner, chunkSize: Int = 64 << 10, chunkCount: Int = 16,
          probeSize: Int = 8 << 10) {
@@ -82,21 +83,31 @@ final class ReadAheadQueue: @unchecked Sendable {
         ready.reserveCapacity(chunkCount)
     }
 
-    /// Maps the chunks, in one mapping. Its pages are not made present in advance (`MAP_POPULATE` took 0.4 ms for
-    /// 1 MiB here, which the reader waited out before its first chunk): each is faulted in by the first `pread`
-    /// into it, on this thread.
+    /// Maps the chunks, in one mapping, aligned to 2 MiB and advised for a transparent huge page
+    /// (`MADV_HUGEPAGE`): on the benchmark machine one huge page costs 40 to 90 µs to fault in and 11 µs to free,
+    /// the 256 small pages of a 1 MiB ring 300 µs and 60 µs. Where huge pages are off, the advice does nothing.
+    /// The pages are not made present in advance (`MAP_POPULATE` took 0.4 ms for 1 MiB here, which the reader
+    /// waited out before its first chunk): the first `pread` into them faults them in, on this thread.
     private func allocateChunks() {
         let bytes = chunkSize * chunkCount
-        let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        let huge = 2 << 20
+        let rounded = (bytes + huge - 1) & ~(huge - 1)
+        // A huge page's worth more than needed, so that a 2 MiB-aligned stretch of `rounded` bytes lies inside.
+        let span = rounded + huge
+        let m = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         let memory: UnsafeMutableRawBufferPointer
+        var mapping: UnsafeMutableRawBufferPointer?
         if let m, m != MAP_FAILED {
-            memory = UnsafeMutableRawBufferPointer(start: m, count: bytes)
+            let start = m + ((huge - Int(bitPattern: m) % huge) % huge)
+            madvise(start, rounded, MADV_HUGEPAGE)
+            memory = UnsafeMutableRawBufferPointer(start: start, count: bytes)
+            mapping = UnsafeMutableRawBufferPointer(start: m, count: span)
         } else {
             memory = .allocate(byteCount: bytes, alignment: 4096)
-            mapped = false
         }
         pthread_mutex_lock(mutex)
         self.memory = memory
+        self.mapping = mapping
         for i in 0..<chunkCount {
             free.append(UnsafeMutableRawBufferPointer(rebasing: memory[(i * chunkSize)..<((i + 1) * chunkSize)]))
         }
@@ -106,7 +117,7 @@ final class ReadAheadQueue: @unchecked Sendable {
     deinit {
         stop()
         if let memory {
-            if mapped { munmap(memory.baseAddress, memory.count) } else { memory.deallocate() }
+            if let mapping { munmap(mapping.baseAddress, mapping.count) } else { memory.deallocate() }
         }
         pthread_cond_destroy(chunkFree)
         pthread_cond_destroy(chunkReady)

@@ -160,6 +160,58 @@ final class FileSourceReadAheadTests: XCTestCase {
         }
     }
 
+    /// Records, on the read-ahead thread, the addresses of the chunks it is shown.
+    private final class AddressPlanner: ReadAheadPlanner, @unchecked Sendable {
+        private var offsets: [Int64]
+        private var seen: [UInt] = []
+        private let lock = NSLock()
+        init(_ offsets: [Int64]) { self.offsets = offsets }
+        var nextOffset: Int64? { lock.withLock { offsets.first } }
+        func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+            lock.withLock {
+                offsets.removeFirst()
+                seen.append(UInt(bitPattern: bytes.baseAddress))
+            }
+        }
+        var addresses: [UInt] { lock.withLock { seen } }
+    }
+
+    /// The ring lies in a 2 MiB-aligned stretch of a mapping advised for transparent huge pages, so that where the
+    /// kernel gives them it is one page fault, not 256 (README, "Benchmarks").
+    func testTheRingLiesInOneStretchAdvisedForAHugePage() throws {
+        let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
+        try XCTSkipIf(mode.isEmpty || mode.contains("[never]"),
+                      "transparent huge pages are off here (\(mode.isEmpty ? "no sysfs entry" : mode)): no advice to see")
+        // The plan goes on past what is read, so that the thread still holds its ring when the maps are read.
+        let url = try file([UInt8](repeating: 7, count: 4 << 20))
+        let planner = AddressPlanner(stride(from: 0, to: 4 << 20, by: 64 << 10).map { Int64($0) })
+        let ahead = try FileSource(path: url.path)
+        XCTAssertTrue(ahead.startReadAhead(planner))
+        XCTAssertEqual(try ahead.readBytes(2 << 20).count, 2 << 20)
+        let chunks = planner.addresses
+        XCTAssertGreaterThanOrEqual(chunks.count, 32)
+        let huge: UInt = 2 << 20
+        let block = try XCTUnwrap(chunks.min()) / huge * huge
+        XCTAssertTrue(chunks.allSatisfy { $0 - block <= huge - (64 << 10) }, "every chunk in one 2 MiB-aligned block")
+        // The mapping that holds the ring, as /proc/self/smaps describes it.
+        // Read to the end: a file of /proc says it is empty, and a read of its stated size stops after a page.
+        let maps = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/smaps")).readDataToEndOfFile()
+        let smaps = String(decoding: maps, as: UTF8.self).split(separator: "\n")
+        var inRing = false
+        var eligible: String?
+        for line in smaps {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let range = fields.first, range.contains("-"), fields.count >= 5 {
+                let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                inRing = bounds.count == 2 && bounds[0] <= block && block + huge <= bounds[1]
+            } else if inRing, line.hasPrefix("THPeligible:") {
+                eligible = fields.last.map(String.init)
+            }
+        }
+        XCTAssertEqual(eligible, "1", "the block lies in one mapping, advised for a huge page")
+        withExtendedLifetime(ahead) {}  // the ring is unmapped with its source
+    }
+
     func testAPipeIsNotReadAhead() throws {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
