@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/fs.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -49,6 +50,29 @@ int csys_keep_off_cpu(int cpu) {
     if (!CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) return -1;
     CPU_CLR(cpu, &allowed);
     return sched_setaffinity(0, sizeof allowed, &allowed);
+}
+
+void *csys_pin_to_cpu(int cpu) {
+    cpu_set_t *saved = malloc(sizeof *saved);
+    if (saved == NULL) return NULL;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof *saved, saved) != 0 || !CPU_ISSET(cpu, saved)) {
+        free(saved);
+        return NULL;
+    }
+    cpu_set_t only;
+    CPU_ZERO(&only);
+    CPU_SET(cpu, &only);
+    if (sched_setaffinity(0, sizeof only, &only) != 0) {
+        free(saved);
+        return NULL;
+    }
+    return saved;
+}
+
+void csys_restore_affinity(pthread_t thread, void *saved) {
+    if (saved == NULL) return;
+    (void)pthread_setaffinity_np(thread, sizeof(cpu_set_t), (cpu_set_t *)saved);
+    free(saved);
 }
 
 int csys_thread_may_run_on(pthread_t thread, int cpu) {

@@ -212,6 +212,29 @@ final class FileSourceReadAheadTests: XCTestCase {
         withExtendedLifetime(ahead) {}  // the ring is unmapped with its source
     }
 
+    /// The reader keeps to one CPU while the thread reads ahead (one the thread keeps off), and gets its CPUs back
+    /// when the source is released.
+    func testTheReaderKeepsToItsCPUUntilTheSourceIsReleased() throws {
+        let cpus = (0..<Int32(sysconf(Int32(_SC_NPROCESSORS_CONF)))).map { $0 }
+        let mine = { cpus.filter { csys_thread_may_run_on(pthread_self(), $0) == 1 } }
+        let before = mine()
+        try XCTSkipIf(before.count < 2, "this process may run on \(before.count) CPU here: nothing to keep apart")
+        let url = try file([UInt8](repeating: 7, count: 1 << 20))
+        for _ in 0..<5 {
+            let planner = AffinityPlanner(cpus: cpus)
+            var ahead: FileSource? = try FileSource(path: url.path)
+            XCTAssertTrue(ahead!.startReadAhead(planner))
+            let during = mine()
+            XCTAssertEqual(during.count, 1, "reader before \(before), during \(during)")
+            XCTAssertEqual(try ahead!.readBytes(3), [7, 7, 7])
+            let deadline = Date().addingTimeInterval(10)
+            while planner.seen == nil, Date() < deadline { usleep(1000) }
+            XCTAssertFalse(try XCTUnwrap(planner.seen).contains(during[0]), "the thread keeps off the reader's CPU")
+            ahead = nil
+            XCTAssertEqual(mine(), before, "the reader's CPUs are given back")
+        }
+    }
+
     func testAPipeIsNotReadAhead() throws {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)

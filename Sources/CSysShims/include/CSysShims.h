@@ -44,4 +44,11 @@ int csys_keep_off_cpu(int cpu);
 /// 1 when `thread`'s affinity lets it run on `cpu`, 0 when it does not, -1 when it cannot be read.
 int csys_thread_may_run_on(pthread_t thread, int cpu);
 
+/// Lets the calling thread run on `cpu` only. Returns the CPUs it could run on before, for
+/// `csys_restore_affinity`, or NULL when nothing was changed (`cpu` is not among them, or a call failed).
+void *csys_pin_to_cpu(int cpu);
+
+/// Lets `thread` run on the CPUs `saved` holds again (a result of `csys_pin_to_cpu`), and frees `saved`.
+void csys_restore_affinity(pthread_t thread, void *saved);
+
 #endif
