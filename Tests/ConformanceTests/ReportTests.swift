@@ -78,8 +78,9 @@ final class ReportTests: XCTestCase {
     }
 
     /// Names from a hostile archive may hold controls, NUL or U+FFFF, which XML 1.0 cannot carry even as character
-    /// references: they become U+FFFD, and the rest of the name, escaped, survives.
-    func testJUnitReplacesCharactersXMLCannotCarry() throws {
+    /// references: they are written as `\u{XX}` text (`XMLWriter.xmlSafe`), and the rest of the name, escaped,
+    /// survives.
+    func testJUnitWritesCharactersXMLCannotCarryAsText() throws {
         let name = "etc/a\u{1}b\u{0}c\u{1B}[31m\u{FFFF}<&\">\t\u{7F}é"
         var report = ValidationReport(file: "f\u{2}.tar")
         report.diagnostics = [Diagnostic(id: "CKA-NAM-001", severity: .error, path: name, offset: 512,
@@ -87,18 +88,18 @@ final class ReportTests: XCTestCase {
         let data = Data(JUnitReport.render([report]))
         let doc = try XMLDocument(data: data)
         let failure = try XCTUnwrap(doc.nodes(forXPath: "//failure").first as? XMLElement)
-        let want = "etc/a\u{FFFD}b\u{FFFD}c\u{FFFD}[31m\u{FFFD}<&\">\t\u{7F}é"
+        let want = #"etc/a\u{1}b\u{0}c\u{1b}[31m\u{ffff}<&">"# + "\t\u{7F}é"
         XCTAssertTrue(failure.stringValue?.contains("entry '\(want)'") ?? false, failure.stringValue ?? "")
-        XCTAssertEqual(failure.attribute(forName: "message")?.stringValue, "bad name \u{FFFD}")
+        XCTAssertEqual(failure.attribute(forName: "message")?.stringValue, #"bad name \u{1}"#)
         let url = try TestTools.temporaryDirectory(self).appendingPathComponent("r.xml")
         try data.write(to: url)
         let py = try TestTools.run(["python3", "-c", """
             import sys, xml.etree.ElementTree as ET
             root = ET.parse(sys.argv[1]).getroot()
-            print(ascii(root.find('testsuite').get('name')), ascii(root.find('.//failure').get('message')))
+            print(root.find('testsuite').get('name'), root.find('.//failure').get('message'))
             """, url.path])
         XCTAssertEqual(py.status, 0, py.stderrText)
-        XCTAssertEqual(py.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "'f\\ufffd.tar' 'bad name \\ufffd'")
+        XCTAssertEqual(py.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), #"f\u{2}.tar bad name \u{1}"#)
     }
 
     func testTextReportGroupsAndSummarises() {
