@@ -39,6 +39,12 @@ public final class FileSource: ByteSource {
     private var aheadQueue: ReadAheadQueue?
     private var chunk: ReadAheadQueue.Chunk?
     private var nextChunk: ReadAheadQueue.Chunk?
+    /// How long a refill waits for the read-ahead thread's next chunk before reading the bytes itself: long enough
+    /// for the usual waits (tens of microseconds), short against a thread that is not running (on the benchmark
+    /// machine it sometimes did not run for 4 to 6 ms). Zero after a late chunk, until one comes in time again.
+    private var aheadPatience = FileSource.readAheadPatience
+    /// The usual `aheadPatience`, in nanoseconds.
+    static let readAheadPatience: Int64 = 300_000
 
     /// Wraps an open descriptor.
     /// - Parameters:
@@ -176,8 +182,8 @@ public final class FileSource: ByteSource {
 
 extension FileSource {
     /// Refills the window at the position from the read-ahead chunks: the chunk holding the position, chunks
-    /// behind it handed back; when none holds it (the planner did not foresee those bytes, or has stopped), a
-    /// `pread` of them on this thread, up to where the next chunk begins.
+    /// behind it handed back; when none holds it (the planner did not foresee those bytes, or has stopped, or the
+    /// thread is late), a `pread` of them on this thread, up to where the next chunk begins.
     private func refill(from queue: ReadAheadQueue) throws {
         let here = consumed
         start = 0
@@ -187,7 +193,17 @@ extension FileSource {
             chunk = nil
             queue.recycle(c)
         }
-        while let c = nextChunk ?? queue.take() {
+        while true {
+            let c: ReadAheadQueue.Chunk
+            if let waiting = nextChunk {
+                c = waiting
+            } else if case let .chunk(taken) = queue.take(patience: aheadPatience) {
+                c = taken
+            } else {
+                // Finished, or late: this thread reads the bytes, and waits no more until a chunk comes in time.
+                aheadPatience = 0
+                break
+            }
             nextChunk = nil
             if c.end <= here {
                 storageBytesRead += Int64(c.count)
@@ -196,6 +212,7 @@ extension FileSource {
             }
             if c.offset <= here {
                 storageBytesRead += Int64(c.count)
+                aheadPatience = Self.readAheadPatience
                 chunk = c
                 window = c.bytes
                 start = Int(here - c.offset)

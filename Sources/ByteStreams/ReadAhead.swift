@@ -167,19 +167,37 @@ final class ReadAheadQueue: @unchecked Sendable {
         readerCPUs = nil
     }
 
-    /// The next chunk in file order, waiting while the thread is behind; nil once it has read all it will.
-    func take() -> Chunk? {
+    /// What `take` found.
+    enum Taken {
+        /// The next chunk in file order.
+        case chunk(Chunk)
+        /// The thread has read all it will.
+        case finished
+        /// None came within the patience given: the thread is behind, or is not running.
+        case late
+    }
+
+    /// The next chunk in file order, waiting at most `patience` nanoseconds while the thread is behind.
+    func take(patience: Int64) -> Taken {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while readyHead == ready.count, !finished { pthread_cond_wait(chunkReady, mutex) }
-        guard readyHead < ready.count else { return nil }
+        if readyHead == ready.count, !finished, patience > 0 {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let end = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) + patience
+            var deadline = timespec(tv_sec: Int(end / 1_000_000_000), tv_nsec: Int(end % 1_000_000_000))
+            while readyHead == ready.count, !finished {
+                if pthread_cond_timedwait(chunkReady, mutex, &deadline) == ETIMEDOUT { break }
+            }
+        }
+        guard readyHead < ready.count else { return finished ? .finished : .late }
         let c = ready[readyHead]
         readyHead += 1
         if readyHead == ready.count {
             ready.removeAll(keepingCapacity: true)
             readyHead = 0
         }
-        return c
+        return .chunk(c)
     }
 
     /// Gives a chunk back to the thread.

@@ -235,6 +235,46 @@ final class FileSourceReadAheadTests: XCTestCase {
         }
     }
 
+    /// Stops for `stall` seconds when shown its first chunk, as a thread whose CPU does not run it for a while.
+    private final class StallingPlanner: ReadAheadPlanner, @unchecked Sendable {
+        private var offsets: [Int64]
+        private let stall: useconds_t
+        private var stalled = false
+        init(_ offsets: [Int64], stall: useconds_t) {
+            self.offsets = offsets
+            self.stall = stall
+        }
+        var nextOffset: Int64? { offsets.first }
+        func inspect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+            offsets.removeFirst()
+            if !stalled {
+                stalled = true
+                usleep(stall)
+            }
+        }
+    }
+
+    /// When the thread is late, the reader does not wait for it: after `readAheadPatience` it reads the bytes
+    /// itself, and takes the thread's chunks again once they come in time.
+    func testAReaderDoesNotWaitForALateThread() throws {
+        var rng = SeededGenerator(seed: 0x1a7e)
+        let bytes = (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let url = try file(bytes)
+        let ahead = try FileSource(path: url.path)
+        XCTAssertTrue(ahead.startReadAhead(StallingPlanner(stride(from: 0, to: 2 << 20, by: 64 << 10).map { Int64($0) },
+                                                           stall: 400_000)))
+        let started = Date()
+        let head = try ahead.readBytes(1 << 20)
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertEqual(head, Array(bytes[..<(1 << 20)]))
+        XCTAssertLessThan(waited, 0.2, "the reader waited out the thread's stall of 0.4 s")
+        XCTAssertGreaterThan(ahead.readAheadMisses, 0)
+        // The rest, once the thread has run again: the same bytes, from its chunks or read here.
+        usleep(500_000)
+        XCTAssertEqual(try ahead.readBytes(1 << 20), Array(bytes[(1 << 20)...]))
+        XCTAssertEqual(try ahead.readBytes(1), [])
+    }
+
     func testAPipeIsNotReadAhead() throws {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
