@@ -21,6 +21,8 @@ public final class FileSource: ByteSource {
     public private(set) var storageBytesRead: Int64 = 0
     /// While reading ahead: the reads this thread made itself, of bytes the planner had not foreseen.
     public private(set) var readAheadMisses = 0
+    /// While reading ahead: the reads this thread made itself because the read-ahead thread was late.
+    public private(set) var readAheadLate = 0
 
     private let closeOnDeinit: Bool
     private let buffer: UnsafeMutableRawBufferPointer
@@ -41,10 +43,16 @@ public final class FileSource: ByteSource {
     private var nextChunk: ReadAheadQueue.Chunk?
     /// How long a refill waits for the read-ahead thread's next chunk before reading the bytes itself: long enough
     /// for the usual waits (tens of microseconds), short against a thread that is not running (on the benchmark
-    /// machine it sometimes did not run for 4 to 6 ms). Zero after a late chunk, until one comes in time again.
-    private var aheadPatience = FileSource.readAheadPatience
-    /// The usual `aheadPatience`, in nanoseconds.
-    static let readAheadPatience: Int64 = 300_000
+    /// machine it sometimes did not run for 4 to 6 ms). Shorter after a late chunk, until one comes in time again.
+    private var aheadPatience: Int64 = 300_000
+    /// The usual `aheadPatience`, in nanoseconds (300 µs by default; a test of what a plan foresees sets it longer
+    /// than the test, so that a busy machine cannot turn a late chunk into a miss).
+    public var readAheadPatience: Int64 = 300_000 {
+        didSet { aheadPatience = readAheadPatience }
+    }
+    /// `aheadPatience` after a late chunk: enough for the thread to read one chunk once it runs, so that a reader
+    /// faster than the thread does not leave it behind for good.
+    private var latePatience: Int64 { min(readAheadPatience, 50_000) }
 
     /// Wraps an open descriptor.
     /// - Parameters:
@@ -197,12 +205,18 @@ extension FileSource {
             let c: ReadAheadQueue.Chunk
             if let waiting = nextChunk {
                 c = waiting
-            } else if case let .chunk(taken) = queue.take(patience: aheadPatience) {
-                c = taken
             } else {
-                // Finished, or late: this thread reads the bytes, and waits no more until a chunk comes in time.
-                aheadPatience = 0
-                break
+                switch queue.take(patience: aheadPatience) {
+                case let .chunk(taken):
+                    c = taken
+                case .finished:
+                    return try readHere(from: here)
+                case .late:
+                    // This thread reads the bytes, and waits less until a chunk comes in time.
+                    aheadPatience = latePatience
+                    readAheadLate += 1
+                    return try readHere(from: here, late: true)
+                }
             }
             nextChunk = nil
             if c.end <= here {
@@ -212,7 +226,7 @@ extension FileSource {
             }
             if c.offset <= here {
                 storageBytesRead += Int64(c.count)
-                aheadPatience = Self.readAheadPatience
+                aheadPatience = readAheadPatience
                 chunk = c
                 window = c.bytes
                 start = Int(here - c.offset)
@@ -222,8 +236,14 @@ extension FileSource {
             nextChunk = c
             break
         }
+        try readHere(from: here)
+    }
+
+    /// The window filled with a `pread` at `here`, up to where the next chunk begins: bytes the planner did not
+    /// foresee, or (`late`) that the thread has not read yet.
+    private func readHere(from here: Int64, late: Bool = false) throws {
         let gap = nextChunk.map { Int(min(Int64(buffer.count), $0.offset - here)) } ?? buffer.count
-        readAheadMisses += 1
+        if !late { readAheadMisses += 1 }
         end = try readIntoBuffer(min(readAhead, gap), at: here)
         readAhead = min(buffer.count, readAhead * 2)
     }

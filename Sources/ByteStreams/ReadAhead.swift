@@ -184,7 +184,8 @@ final class ReadAheadQueue: @unchecked Sendable {
         if readyHead == ready.count, !finished, patience > 0 {
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
-            let end = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) + patience
+            let base = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+            let end = patience > Int64.max - base ? Int64.max : base + patience
             var deadline = timespec(tv_sec: Int(end / 1_000_000_000), tv_nsec: Int(end % 1_000_000_000))
             while readyHead == ready.count, !finished {
                 if pthread_cond_timedwait(chunkReady, mutex, &deadline) == ETIMEDOUT { break }
