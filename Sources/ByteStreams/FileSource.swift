@@ -44,10 +44,12 @@ public final class FileSource: ByteSource {
     /// How long a refill waits for the read-ahead thread's next chunk before reading the bytes itself: long enough
     /// for the usual waits (tens of microseconds), short against a thread that is not running (on the benchmark
     /// machine it sometimes did not run for 4 to 6 ms). Shorter after a late chunk, until one comes in time again.
-    private var aheadPatience: Int64 = 300_000
-    /// The usual `aheadPatience`, in nanoseconds (300 µs by default; a test of what a plan foresees sets it longer
-    /// than the test, so that a busy machine cannot turn a late chunk into a miss).
-    public var readAheadPatience: Int64 = 300_000 {
+    private var aheadPatience = FileSource.defaultReadAheadPatience
+    /// The default `readAheadPatience`: 300 µs.
+    public static let defaultReadAheadPatience: Int64 = 300_000
+    /// The usual `aheadPatience`, in nanoseconds (a test of what a plan foresees sets it longer than the test, so
+    /// that a busy machine cannot turn a late chunk into a miss).
+    public var readAheadPatience = FileSource.defaultReadAheadPatience {
         didSet { aheadPatience = readAheadPatience }
     }
     /// `aheadPatience` after a late chunk: enough for the thread to read one chunk once it runs, so that a reader

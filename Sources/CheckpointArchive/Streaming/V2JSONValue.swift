@@ -43,25 +43,8 @@ public indirect enum V2JSONValue: Equatable {
         return members.last(where: { $0.key == key })?.value
     }
 
-    /// Parses one whole JSON text held in memory: whitespace may surround the value, nothing else may follow it.
-    /// - Parameter maxDepth: the deepest nesting of objects and arrays accepted (512 by default, as deep as
-    ///   Foundation's `JSONSerialization`, which these documents were parsed with before).
-    /// - Throws: `V2JSONFailure` with the byte position of the first syntax error.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 512) throws -> V2JSONValue {
-        var cursor = V2JSONCursor(V2JSONInput(bytes), maxDepth: maxDepth)
-        let value = try cursor.value()
-        if try cursor.hasMore() { throw V2JSONFailure(reason: "data after the JSON text", at: cursor.at) }
-        return value
-    }
-
     /// The value if it is a string.
     public var string: String? { if case let .string(s) = self { return s } else { return nil } }
-
-    /// The value if it is `true` or `false`.
-    public var bool: Bool? { if case let .bool(b) = self { return b } else { return nil } }
-
-    /// The elements if the value is an array.
-    public var array: [V2JSONValue]? { if case let .array(a) = self { return a } else { return nil } }
 
     /// An integer written as decimal digits, optionally with a minus sign (no fraction or exponent).
     public var integer: Int64? {
@@ -69,15 +52,5 @@ public indirect enum V2JSONValue: Equatable {
             return nil
         }
         return Int64(raw)
-    }
-
-    /// A number whose value is a whole number that fits an `Int64`, however written (`2`, `2.0`, `0e5`), as
-    /// `JSONSerialization` read such numbers into `Int`. The canonical-form check, not this, refuses the spellings
-    /// other than plain decimal.
-    public var integral: Int64? {
-        if let exact = integer { return exact }
-        guard case let .number(raw) = self, let d = Double(raw), d.isFinite, d == d.rounded(),
-              d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else { return nil }
-        return Int64(d)
     }
 }

@@ -1,6 +1,9 @@
-/// The little JSON the v1 profiles need: a strict RFC 8259 parser for the metadata files (`spec.dump`
-/// annotations, `deleted.files`, `bind.mounts`, `config.dump` shape) and the exact bytes Go's
+/// The little JSON read and written whole in memory: a strict RFC 8259 parser for the v1 metadata files (`spec.dump`
+/// annotations, `deleted.files`, `bind.mounts`, `config.dump` shape) and for the v2 header and index documents
+/// (`ArchiveHeader.parse`, `ArchiveIndex.parse`, the vendor-member comparison), and the exact bytes Go's
 /// `json.MarshalIndent(v, "", "  ")` writes for a list of strings (`deleted.files`, `rootfs/implied.dirs`).
+/// Documents that stream (v2 metadata files, the index as the validator and decoder walk it) go through
+/// `V2JSONCursor` instead.
 enum V1JSON {
     /// A parsed JSON value; object members keep their order and duplicates.
     indirect enum Value: Equatable {
@@ -21,6 +24,35 @@ enum V1JSON {
         var stringValue: String? {
             if case let .string(s) = self { return s }
             return nil
+        }
+
+        /// The value if it is `true` or `false`.
+        var boolValue: Bool? {
+            if case let .bool(b) = self { return b }
+            return nil
+        }
+
+        /// The elements if the value is an array.
+        var arrayValue: [Value]? {
+            if case let .array(a) = self { return a }
+            return nil
+        }
+
+        /// Whether the value is an object.
+        var isObject: Bool {
+            if case .object = self { return true }
+            return false
+        }
+
+        /// A number whose value is a whole number that fits an `Int64`, however written (`2`, `2.0`, `0e5`), as
+        /// `JSONSerialization` read such numbers into `Int` for the v2 header and index parsers. The canonical-form
+        /// check, not this, refuses the spellings other than plain decimal.
+        var integralValue: Int64? {
+            guard case let .number(raw) = self else { return nil }
+            if let exact = Int64(raw) { return exact }
+            guard let d = Double(raw), d.isFinite, d == d.rounded(), d >= -9.223372036854775808e18,
+                  d < 9.223372036854775808e18 else { return nil }
+            return Int64(d)
         }
 
         var typeName: String {

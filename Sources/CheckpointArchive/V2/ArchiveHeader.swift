@@ -47,20 +47,20 @@ public struct ArchiveHeader: Equatable, Sendable {
     /// Parses a header; unknown section kinds are kept as `ext`-like unknowns by the caller's checks.
     /// - Throws: `CheckpointError` naming CKA-V2-003/004 when the JSON is not a valid header.
     public static func parse(_ bytes: [UInt8]) throws -> (header: ArchiveHeader, unknownKinds: [(String, Bool)]) {
-        guard let object = try? V2JSONValue.parse(bytes), object.kind == .object else {
+        guard let object = try? V1JSON.parse(bytes), object.isObject else {
             throw CheckpointError("CKA-V2-003", "cka-header.json is not a JSON object", entry: "cka-header.json")
         }
-        guard object["format"]?.string == "checkpoint-archive", object["version"]?.integral == 2 else {
+        guard object["format"]?.stringValue == "checkpoint-archive", object["version"]?.integralValue == 2 else {
             throw CheckpointError("CKA-V2-004", "cka-header.json does not name format checkpoint-archive version 2",
                                   entry: "cka-header.json")
         }
-        guard let profileName = object["profile"]?.string, let profile = CheckpointProfile(rawValue: profileName),
-              let compressionName = object["compression"]?.string,
+        guard let profileName = object["profile"]?.stringValue, let profile = CheckpointProfile(rawValue: profileName),
+              let compressionName = object["compression"]?.stringValue,
               let compression = CompressionFormat(rawValue: compressionName),
-              let framed = object["framed"]?.bool,
-              let alignment = object["alignment"]?.integral.flatMap(Int.init(exactly:)),
-              let creator = object["creator"]?.string, let list = object["sections"]?.array,
-              list.allSatisfy({ $0.kind == .object })
+              let framed = object["framed"]?.boolValue,
+              let alignment = object["alignment"]?.integralValue.flatMap(Int.init(exactly:)),
+              let creator = object["creator"]?.stringValue, let list = object["sections"]?.arrayValue,
+              list.allSatisfy(\.isObject)
         else {
             throw CheckpointError("CKA-V2-003", "cka-header.json lacks a member of table 5.1 or has a wrong type",
                                   entry: "cka-header.json")
@@ -68,12 +68,12 @@ public struct ArchiveHeader: Equatable, Sendable {
         var sections: [Section] = []
         var unknown: [(String, Bool)] = []
         for item in list {
-            guard let kindName = item["kind"]?.string, let critical = item["critical"]?.bool else {
+            guard let kindName = item["kind"]?.stringValue, let critical = item["critical"]?.boolValue else {
                 throw CheckpointError("CKA-V2-003", "a section of cka-header.json lacks kind or critical",
                                       entry: "cka-header.json")
             }
             if let kind = SectionKind(rawValue: kindName) {
-                sections.append(Section(kind, name: item["name"]?.string, critical: critical))
+                sections.append(Section(kind, name: item["name"]?.stringValue, critical: critical))
             } else {
                 unknown.append((kindName, critical))
             }

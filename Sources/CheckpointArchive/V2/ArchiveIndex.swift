@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// The content of `cka-index.json` (tables 5.5 to 5.8): digests and offsets of everything before it.
 public struct ArchiveIndex: Equatable, Sendable {
     /// A byte range of the tar stream with its SHA-256.
@@ -91,15 +89,15 @@ public struct ArchiveIndex: Equatable, Sendable {
         func fail(_ why: String) -> CheckpointError {
             CheckpointError("CKA-IDX-001", "cka-index.json: \(why)", entry: "cka-index.json")
         }
-        guard let o = try? V2JSONValue.parse(bytes), o.kind == .object else {
+        guard let o = try? V1JSON.parse(bytes), o.isObject else {
             throw fail("not a JSON object")
         }
-        guard o["format"]?.string == "checkpoint-archive-index", o["version"]?.integral == 2 else {
+        guard o["format"]?.stringValue == "checkpoint-archive-index", o["version"]?.integralValue == 2 else {
             throw fail("format or version is wrong")
         }
-        func span(_ d: V2JSONValue?) -> Span? {
-            guard let d, d.kind == .object, let s = d["start"]?.integral, let e = d["end"]?.integral,
-                  let h = d["sha256"]?.string else {
+        func span(_ d: V1JSON.Value?) -> Span? {
+            guard let d, d.isObject, let s = d["start"]?.integralValue, let e = d["end"]?.integralValue,
+                  let h = d["sha256"]?.stringValue else {
                 return nil
             }
             return Span(start: s, end: e, sha256: h)
@@ -109,27 +107,27 @@ public struct ArchiveIndex: Equatable, Sendable {
         // An array holding anything but objects counts as empty, as when the index was read with
         // `JSONSerialization` (a cast to `[[String: Any]]` failed): the count comparisons then name the mismatch,
         // and the streamed decoder gives the same verdicts (StreamedIndexTests).
-        func objects(_ v: V2JSONValue?) -> [V2JSONValue] {
-            guard let a = v?.array, a.allSatisfy({ $0.kind == .object }) else { return [] }
+        func objects(_ v: V1JSON.Value?) -> [V1JSON.Value] {
+            guard let a = v?.arrayValue, a.allSatisfy(\.isObject) else { return [] }
             return a
         }
         for s in objects(o["sections"]) {
-            guard let kindName = s["kind"]?.string, let critical = s["critical"]?.bool,
-                  let sp = span(s), let entries = s["entries"]?.integral.flatMap(Int.init(exactly:)) else {
+            guard let kindName = s["kind"]?.stringValue, let critical = s["critical"]?.boolValue,
+                  let sp = span(s), let entries = s["entries"]?.integralValue.flatMap(Int.init(exactly:)) else {
                 throw fail("a section is malformed")
             }
             let kind = SectionKind(rawValue: kindName) ?? .ext
-            sections.append(SectionRecord(section: Section(kind, name: s["name"]?.string, critical: critical),
-                                          span: sp, compressedStart: s["compressedStart"]?.integral,
+            sections.append(SectionRecord(section: Section(kind, name: s["name"]?.stringValue, critical: critical),
+                                          span: sp, compressedStart: s["compressedStart"]?.integralValue,
                                           entries: entries))
         }
         var files: [FileRecord] = []
         for f in objects(o["files"]) {
-            guard let p = f["path"]?.string, let size = f["size"]?.integral, let off = f["offset"]?.integral,
-                  let h = f["sha256"]?.string else { throw fail("a file record is malformed") }
+            guard let p = f["path"]?.stringValue, let size = f["size"]?.integralValue, let off = f["offset"]?.integralValue,
+                  let h = f["sha256"]?.stringValue else { throw fail("a file record is malformed") }
             files.append(FileRecord(path: p, size: size, offset: off, sha256: h))
         }
-        guard let hex = o["indexOffset"]?.string, hex.utf8.count == 16, let offset = UInt64(hex, radix: 16) else {
+        guard let hex = o["indexOffset"]?.stringValue, hex.utf8.count == 16, let offset = UInt64(hex, radix: 16) else {
             throw fail("indexOffset is not 16 hex digits")
         }
         // An offset past Int64.max cannot be in any stream (fuzz finding 5: the conversion trapped).

@@ -91,21 +91,21 @@ extension CanonicalJSON {
     /// equals `canonical` as a JSON value. A decoder must ignore such members, so a document holding them cannot be
     /// compared byte for byte with the canonical form of what was parsed.
     static func equalIgnoringVendorMembers(_ content: [UInt8], _ canonical: [UInt8]) -> Bool {
-        guard let a = try? V2JSONValue.parse(content), let b = try? V2JSONValue.parse(canonical) else { return false }
+        guard let a = try? V1JSON.parse(content), let b = try? V1JSON.parse(canonical) else { return false }
         let (stripped, vendor) = withoutVendorMembers(a)
         return vendor && sameValue(stripped, b)
     }
 
     /// `v` with every `x-` member removed at every depth, and whether there was one.
-    private static func withoutVendorMembers(_ v: V2JSONValue) -> (V2JSONValue, Bool) {
+    private static func withoutVendorMembers(_ v: V1JSON.Value) -> (V1JSON.Value, Bool) {
         switch v {
         case let .object(members):
-            var kept: [(key: String, value: V2JSONValue)] = []
+            var kept: [V1JSON.Member] = []
             var vendor = false
-            for (k, x) in members {
-                if k.hasPrefix("x-") { vendor = true; continue }
-                let (s, inner) = withoutVendorMembers(x)
-                kept.append((k, s))
+            for m in members {
+                if m.key.hasPrefix("x-") { vendor = true; continue }
+                let (s, inner) = withoutVendorMembers(m.value)
+                kept.append(V1JSON.Member(key: m.key, value: s))
                 vendor = vendor || inner
             }
             return (.object(kept), vendor)
@@ -119,12 +119,12 @@ extension CanonicalJSON {
 
     /// Whether two values are the same JSON value: objects as maps (member order aside, the last of a repeated
     /// name counting), numbers by value, strings by their bytes.
-    private static func sameValue(_ a: V2JSONValue, _ b: V2JSONValue) -> Bool {
+    private static func sameValue(_ a: V1JSON.Value, _ b: V1JSON.Value) -> Bool {
         switch (a, b) {
         case let (.object(x), .object(y)):
-            func map(_ m: [(key: String, value: V2JSONValue)]) -> [[UInt8]: V2JSONValue] {
-                var d: [[UInt8]: V2JSONValue] = [:]
-                for (k, v) in m { d[Array(k.utf8)] = v }
+            func map(_ m: [V1JSON.Member]) -> [[UInt8]: V1JSON.Value] {
+                var d: [[UInt8]: V1JSON.Value] = [:]
+                for member in m { d[Array(member.key.utf8)] = member.value }
                 return d
             }
             let (mx, my) = (map(x), map(y))
@@ -142,7 +142,7 @@ extension CanonicalJSON {
 
     /// Whether the index `content` lists a section whose kind this version does not know (CKA-V2-018).
     static func listsUnknownSectionKind(_ content: [UInt8]) -> Bool {
-        guard let o = try? V2JSONValue.parse(content), let sections = o["sections"]?.array else { return false }
-        return sections.contains { $0["kind"]?.string.map { SectionKind(rawValue: $0) == nil } ?? false }
+        guard let o = try? V1JSON.parse(content), let sections = o["sections"]?.arrayValue else { return false }
+        return sections.contains { $0["kind"]?.stringValue.map { SectionKind(rawValue: $0) == nil } ?? false }
     }
 }
