@@ -89,25 +89,27 @@ final class ReadAheadQueue: @unchecked Sendable {
         ready.reserveCapacity(chunkCount)
     }
 
-    /// Maps the chunks, in one mapping, aligned to 2 MiB and advised for a transparent huge page
-    /// (`MADV_HUGEPAGE`): on the benchmark machine one huge page costs 40 to 90 µs to fault in and 11 µs to free,
-    /// the 256 small pages of a 1 MiB ring 300 µs and 60 µs. Where huge pages are off, the advice does nothing.
+    /// Maps the chunks, in one mapping of small pages (`MADV_NOHUGEPAGE`, whatever the system's default).
+    ///
+    /// A transparent huge page was tried (the ring in a 2 MiB-aligned block advised `MADV_HUGEPAGE`): one fault of
+    /// 40 to 90 µs instead of 256 small ones (300 µs in all, spread over the thread's first reads). On the
+    /// benchmark machine, a nested virtual machine, the thread then often ran 4 to 5 ms before it handed over its
+    /// first chunk (a system-wide trace: on its CPU throughout, from the fault that woke `khugepaged`), while the
+    /// reader waited and read on its own; presumably the hypervisor was backing the 2 MiB page by page.
+    /// On the 2 GiB archive (300 runs in random order, 1 December), runs 1.5 ms or more over the median: 19 and 23
+    /// with the huge page, 2 and 11 with small pages, as many as `tar -tf` had in the same rounds (2 and 11); medians
+    /// 5.68 and 5.73 ms against 5.64 and 5.72, means 5.95 and 6.06 against 5.68 and 5.86.
     /// The pages are not made present in advance (`MAP_POPULATE` took 0.4 ms for 1 MiB here, which the reader
     /// waited out before its first chunk): the first `pread` into them faults them in, on this thread.
     private func allocateChunks() {
         let bytes = chunkSize * chunkCount
-        let huge = 2 << 20
-        let rounded = (bytes + huge - 1) & ~(huge - 1)
-        // A huge page's worth more than needed, so that a 2 MiB-aligned stretch of `rounded` bytes lies inside.
-        let span = rounded + huge
-        let m = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         let memory: UnsafeMutableRawBufferPointer
         var mapping: UnsafeMutableRawBufferPointer?
         if let m, m != MAP_FAILED {
-            let start = m + ((huge - Int(bitPattern: m) % huge) % huge)
-            madvise(start, rounded, MADV_HUGEPAGE)
-            memory = UnsafeMutableRawBufferPointer(start: start, count: bytes)
-            mapping = UnsafeMutableRawBufferPointer(start: m, count: span)
+            madvise(m, bytes, MADV_NOHUGEPAGE)
+            memory = UnsafeMutableRawBufferPointer(start: m, count: bytes)
+            mapping = memory
         } else {
             memory = .allocate(byteCount: bytes, alignment: 4096)
         }
