@@ -23,6 +23,20 @@ public final class FileSource: ByteSource {
     public private(set) var readAheadMisses = 0
     /// While reading ahead: the reads this thread made itself because the read-ahead thread was late.
     public private(set) var readAheadLate = 0
+    /// Whether the read-ahead was given up because its thread was late `readAheadLateLimit` times: the source
+    /// then reads on by itself, as it does without one.
+    public private(set) var readAheadAbandoned = false
+    /// How many late chunks give up the read-ahead: 4.
+    ///
+    /// A thread that is late that often is not getting a CPU of its own, and then it costs more than it gives. On
+    /// the two-CPU benchmark machine, with a busy loop on the other CPU, a `--no-digests` check of the 2 GiB
+    /// archive took 10.1 ms with the read-ahead kept whatever happened (deciles 7.4 to 11.5), 9.0 ms when it is
+    /// given up (8.7 to 9.4), and 8.2 ms with no read-ahead at all; `tar -tf` 6.7 ms (medians of 60 runs in random
+    /// order); what it keeps above that is presumably the patience before the fourth late chunk (0.45 ms) and the
+    /// thread's start. On an
+    /// idle machine 29 runs of 30 had no late chunk (the other had 10: the thread had stalled), and the medians
+    /// were 5.90 ms given up against 5.95 ms kept (`tar -tf` 6.39 ms).
+    public static let readAheadLateLimit = 4
 
     private let closeOnDeinit: Bool
     private let buffer: UnsafeMutableRawBufferPointer
@@ -39,6 +53,8 @@ public final class FileSource: ByteSource {
     private var knownSize: Int64 = -1
     /// The read-ahead thread, its chunk in `window` and the next chunk when it starts beyond the position.
     private var aheadQueue: ReadAheadQueue?
+    /// The read-ahead thread given up (`readAheadAbandoned`), waited for when the source stops reading ahead.
+    private var abandonedQueue: ReadAheadQueue?
     private var chunk: ReadAheadQueue.Chunk?
     private var nextChunk: ReadAheadQueue.Chunk?
     /// How long a refill waits for the read-ahead thread's next chunk before reading the bytes itself: long enough
@@ -87,6 +103,7 @@ public final class FileSource: ByteSource {
 
     deinit {
         aheadQueue?.stop()
+        abandonedQueue?.stop()
         buffer.deallocate()
         if closeOnDeinit { try? descriptor.close() }
     }
@@ -168,7 +185,7 @@ public final class FileSource: ByteSource {
     /// otherwise, or when no thread could be started); the thread stops when the source is released.
     @discardableResult
     public func startReadAhead(_ planner: ReadAheadPlanner) -> Bool {
-        guard isSeekable, aheadQueue == nil else { return false }
+        guard isSeekable, aheadQueue == nil, abandonedQueue == nil else { return false }
         let queue = ReadAheadQueue(descriptor: descriptor.rawValue, planner: planner)
         guard queue.start() else { return false }
         aheadQueue = queue
@@ -176,7 +193,10 @@ public final class FileSource: ByteSource {
     }
 
     /// Stops the read-ahead thread (the source reads on by itself); it also stops when the source is released.
-    public func stopReadAhead() { aheadQueue?.stop() }
+    public func stopReadAhead() {
+        aheadQueue?.stop()
+        abandonedQueue?.stop()
+    }
 
     private func refill() throws {
         if let queue = aheadQueue { return try refill(from: queue) }
@@ -214,10 +234,7 @@ extension FileSource {
                 case .finished:
                     return try readHere(from: here)
                 case .late:
-                    // This thread reads the bytes, and waits less until a chunk comes in time.
-                    aheadPatience = latePatience
-                    readAheadLate += 1
-                    return try readHere(from: here, late: true)
+                    return try readLate(queue, at: here)
                 }
             }
             nextChunk = nil
@@ -239,6 +256,38 @@ extension FileSource {
             break
         }
         try readHere(from: here)
+    }
+
+    /// The window filled by this thread because the read-ahead thread is late: the read-ahead given up once that
+    /// has happened `readAheadLateLimit` times, else a read of the bytes here and less patience until a chunk comes
+    /// in time. Kept out of line: `refill(from:)` runs for every chunk, this rarely.
+    @inline(never)
+    private func readLate(_ queue: ReadAheadQueue, at here: Int64) throws {
+        readAheadLate += 1
+        if readAheadLate >= Self.readAheadLateLimit {
+            try abandonReadAhead(queue, at: here)
+            return try refill()
+        }
+        aheadPatience = latePatience
+        try readHere(from: here, late: true)
+    }
+
+    /// Gives the read-ahead up (`readAheadLateLimit`): tells the thread to stop without waiting for it, hands its
+    /// next chunk back, and reads on from `here` by itself, at the descriptor's offset.
+    private func abandonReadAhead(_ queue: ReadAheadQueue, at here: Int64) throws {
+        if let c = nextChunk {
+            nextChunk = nil
+            queue.recycle(c)
+        }
+        queue.cancel()
+        abandonedQueue = queue
+        aheadQueue = nil
+        readAheadAbandoned = true
+        guard lseek(descriptor.rawValue, off_t(here), SEEK_SET) >= 0 else {
+            throw ByteStreamError.system(operation: "lseek", errno: .current)
+        }
+        descriptorOffset = here
+        readAhead = Self.minimumReadAhead
     }
 
     /// The window filled with a `pread` at `here`, up to where the next chunk begins: bytes the planner did not

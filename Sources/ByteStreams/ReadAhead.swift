@@ -159,12 +159,31 @@ final class ReadAheadQueue: @unchecked Sendable {
     /// Stops the thread and waits for it; chunks handed out stay valid until the queue is released.
     func stop() {
         guard let t = thread else { return }
+        requestStop()
+        pthread_join(t, nil)
+        thread = nil
+        restoreReaderCPUs()
+    }
+
+    /// Tells the thread to stop after the read it is making, without waiting for it (it may not be running), and
+    /// lets the reader run on any of its CPUs again. `stop()` (or releasing the queue) still waits for it.
+    /// Called by the reader only.
+    func cancel() {
+        guard thread != nil else { return }
+        requestStop()
+        restoreReaderCPUs()
+    }
+
+    private func requestStop() {
         pthread_mutex_lock(mutex)
         cancelled = true
         pthread_cond_signal(chunkFree)
         pthread_mutex_unlock(mutex)
-        pthread_join(t, nil)
-        thread = nil
+    }
+
+    /// Gives the reader back the CPUs it could run on before `start()` kept it to one.
+    private func restoreReaderCPUs() {
+        guard readerCPUs != nil else { return }
         csys_restore_affinity(reader, readerCPUs)
         readerCPUs = nil
     }

@@ -258,7 +258,7 @@ final class FileSourceReadAheadTests: XCTestCase {
     }
 
     /// When the thread is late, the reader does not wait for it: after `readAheadPatience` it reads the bytes
-    /// itself, and takes the thread's chunks again once they come in time.
+    /// itself (and reads on alone once the thread has been late `readAheadLateLimit` times).
     func testAReaderDoesNotWaitForALateThread() throws {
         var rng = SeededGenerator(seed: 0x1a7e)
         let bytes = (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -276,6 +276,35 @@ final class FileSourceReadAheadTests: XCTestCase {
         usleep(500_000)
         XCTAssertEqual(try ahead.readBytes(1 << 20), Array(bytes[(1 << 20)...]))
         XCTAssertEqual(try ahead.readBytes(1), [])
+    }
+
+    /// A thread that stays late is given up after `readAheadLateLimit` late chunks: the reader reads on by
+    /// itself, at its own pace, and counts no more late chunks; the bytes are the file's all the same.
+    func testAThreadThatStaysLateIsGivenUp() throws {
+        var rng = SeededGenerator(seed: 0x91fe)
+        let bytes = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let url = try file(bytes)
+        let ahead = try FileSource(path: url.path)
+        XCTAssertTrue(ahead.startReadAhead(StallingPlanner(stride(from: 0, to: 3 << 20, by: 64 << 10).map { Int64($0) },
+                                                           stall: 600_000)))
+        let started = Date()
+        var got: [UInt8] = []
+        // Small reads and a skip: many refills, each of which would wait for a chunk of a thread still reading.
+        while got.count < 1 << 20 { got += try ahead.readBytes(4096) }
+        XCTAssertEqual(try ahead.skip(1 << 20), 1 << 20)
+        while true {
+            let b = try ahead.readBytes(8192)
+            if b.isEmpty { break }
+            got += b
+        }
+        let took = Date().timeIntervalSince(started)
+        XCTAssertEqual(got, Array(bytes[..<(1 << 20)] + bytes[(2 << 20)...]))
+        XCTAssertTrue(ahead.readAheadAbandoned)
+        XCTAssertEqual(ahead.readAheadLate, FileSource.readAheadLateLimit, "no late chunk counted once given up")
+        XCTAssertLessThan(took, 0.3, "the reader waited for the stalled thread")
+        let stopping = Date()
+        ahead.stopReadAhead()  // waits for the thread, which ends its stall and then sees it was told to stop
+        XCTAssertLessThan(Date().timeIntervalSince(stopping), 5)
     }
 
     func testAPipeIsNotReadAhead() throws {
