@@ -33,9 +33,8 @@ public final class FileSource: ByteSource {
     /// archive took 10.1 ms with the read-ahead kept whatever happened (deciles 7.4 to 11.5), 9.0 ms when it is
     /// given up (8.7 to 9.4), and 8.2 ms with no read-ahead at all; `tar -tf` 6.7 ms (medians of 60 runs in random
     /// order); what it keeps above that is presumably the patience before the fourth late chunk (0.45 ms) and the
-    /// thread's start. On an
-    /// idle machine 29 runs of 30 had no late chunk (the other had 10: the thread had stalled), and the medians
-    /// were 5.90 ms given up against 5.95 ms kept (`tar -tf` 6.39 ms).
+    /// thread's start. On an idle machine 29 runs of 30 had no late chunk (the other had 10: the thread had
+    /// stalled), and the medians were 5.90 ms given up against 5.95 ms kept (`tar -tf` 6.39 ms).
     public static let readAheadLateLimit = 4
 
     private let closeOnDeinit: Bool
