@@ -259,13 +259,19 @@ final class FileSourceReadAheadTests: XCTestCase {
 
     /// When the thread is late, the reader does not wait for it: after `readAheadPatience` it reads the bytes
     /// itself (and reads on alone once the thread has been late `readAheadLateLimit` times).
+    /// A file of `size` random bytes (seeded), read ahead in 64 KiB chunks by a thread that stalls for `stall`
+    /// microseconds at its first chunk.
+    private func stalledReadAhead(size: Int, seed: UInt64, stall: useconds_t) throws -> ([UInt8], FileSource) {
+        var rng = SeededGenerator(seed: seed)
+        let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let ahead = try FileSource(path: try file(bytes).path)
+        let offsets = stride(from: 0, to: size, by: 64 << 10).map { Int64($0) }
+        XCTAssertTrue(ahead.startReadAhead(StallingPlanner(offsets, stall: stall)))
+        return (bytes, ahead)
+    }
+
     func testAReaderDoesNotWaitForALateThread() throws {
-        var rng = SeededGenerator(seed: 0x1a7e)
-        let bytes = (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let url = try file(bytes)
-        let ahead = try FileSource(path: url.path)
-        XCTAssertTrue(ahead.startReadAhead(StallingPlanner(stride(from: 0, to: 2 << 20, by: 64 << 10).map { Int64($0) },
-                                                           stall: 400_000)))
+        let (bytes, ahead) = try stalledReadAhead(size: 2 << 20, seed: 0x1a7e, stall: 400_000)
         let started = Date()
         let head = try ahead.readBytes(1 << 20)
         let waited = Date().timeIntervalSince(started)
@@ -281,12 +287,7 @@ final class FileSourceReadAheadTests: XCTestCase {
     /// A thread that stays late is given up after `readAheadLateLimit` late chunks: the reader reads on by
     /// itself, at its own pace, and counts no more late chunks; the bytes are the file's all the same.
     func testAThreadThatStaysLateIsGivenUp() throws {
-        var rng = SeededGenerator(seed: 0x91fe)
-        let bytes = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let url = try file(bytes)
-        let ahead = try FileSource(path: url.path)
-        XCTAssertTrue(ahead.startReadAhead(StallingPlanner(stride(from: 0, to: 3 << 20, by: 64 << 10).map { Int64($0) },
-                                                           stall: 600_000)))
+        let (bytes, ahead) = try stalledReadAhead(size: 3 << 20, seed: 0x91fe, stall: 600_000)
         let started = Date()
         var got: [UInt8] = []
         // Small reads and a skip: many refills, each of which would wait for a chunk of a thread still reading.
