@@ -50,10 +50,11 @@ public final class FileSource: ByteSource {
     /// nil until first needed.
     private var descriptorOffset: Int64?
     private var knownSize: Int64 = -1
-    /// The read-ahead thread, its chunk in `window` and the next chunk when it starts beyond the position.
+    /// The read-ahead thread (kept after it is given up, to be waited for when the source stops reading ahead),
+    /// its chunk in `window` and the next chunk when it starts beyond the position.
     private var aheadQueue: ReadAheadQueue?
-    /// The read-ahead thread given up (`readAheadAbandoned`), waited for when the source stops reading ahead.
-    private var abandonedQueue: ReadAheadQueue?
+    /// The read-ahead thread while the source reads from it: nil before it starts and once it is given up.
+    private var readingAhead: ReadAheadQueue? { readAheadAbandoned ? nil : aheadQueue }
     private var chunk: ReadAheadQueue.Chunk?
     private var nextChunk: ReadAheadQueue.Chunk?
     /// How long a refill waits for the read-ahead thread's next chunk before reading the bytes itself: long enough
@@ -102,7 +103,6 @@ public final class FileSource: ByteSource {
 
     deinit {
         aheadQueue?.stop()
-        abandonedQueue?.stop()
         buffer.deallocate()
         if closeOnDeinit { try? descriptor.close() }
     }
@@ -137,17 +137,17 @@ public final class FileSource: ByteSource {
         // Seek past what is not buffered, but never beyond the end of the file (whose size is looked up again
         // only when the target lies beyond the size known: a file may grow). Reading ahead, every read is a
         // `pread` at the position: moving the position is all a skip does.
-        if aheadQueue == nil, descriptorOffset == nil {
+        if readingAhead == nil, descriptorOffset == nil {
             let here = lseek(descriptor.rawValue, 0, SEEK_CUR)
             guard here >= 0 else { throw ByteStreamError.system(operation: "lseek", errno: .current) }
             descriptorOffset = Int64(here)
         }
         // Where the buffered bytes end in the file.
-        let here = aheadQueue == nil ? descriptorOffset! : consumed + buffered
+        let here = readingAhead == nil ? descriptorOffset! : consumed + buffered
         let wanted = count - buffered
         if here + wanted > knownSize { try updateKnownSize() }
         let possible = min(wanted, max(0, knownSize - here))
-        if aheadQueue == nil {
+        if readingAhead == nil {
             guard lseek(descriptor.rawValue, off_t(here + possible), SEEK_SET) >= 0 else {
                 throw ByteStreamError.system(operation: "lseek", errno: .current)
             }
@@ -184,7 +184,7 @@ public final class FileSource: ByteSource {
     /// otherwise, or when no thread could be started); the thread stops when the source is released.
     @discardableResult
     public func startReadAhead(_ planner: ReadAheadPlanner) -> Bool {
-        guard isSeekable, aheadQueue == nil, abandonedQueue == nil else { return false }
+        guard isSeekable, aheadQueue == nil else { return false }
         let queue = ReadAheadQueue(descriptor: descriptor.rawValue, planner: planner)
         guard queue.start() else { return false }
         aheadQueue = queue
@@ -192,13 +192,10 @@ public final class FileSource: ByteSource {
     }
 
     /// Stops the read-ahead thread (the source reads on by itself); it also stops when the source is released.
-    public func stopReadAhead() {
-        aheadQueue?.stop()
-        abandonedQueue?.stop()
-    }
+    public func stopReadAhead() { aheadQueue?.stop() }
 
     private func refill() throws {
-        if let queue = aheadQueue { return try refill(from: queue) }
+        if let queue = readingAhead { return try refill(from: queue) }
         start = 0
         end = 0
         window = buffer
@@ -279,8 +276,6 @@ extension FileSource {
             queue.recycle(c)
         }
         queue.cancel()
-        abandonedQueue = queue
-        aheadQueue = nil
         readAheadAbandoned = true
         guard lseek(descriptor.rawValue, off_t(here), SEEK_SET) >= 0 else {
             throw ByteStreamError.system(operation: "lseek", errno: .current)

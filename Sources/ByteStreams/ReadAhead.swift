@@ -73,8 +73,8 @@ final class ReadAheadQueue: @unchecked Sendable {
     private var readerCPUs: UnsafeMutableRawPointer?
     /// The chunks' memory, mapped by the thread itself.
     private var memory: UnsafeMutableRawBufferPointer?
-    /// The whole mapping the chunks lie in, nil when they were allocated instead.
-    private var mapping: UnsafeMutableRawBufferPointer?
+    /// Whether `memory` is a mapping of its own (else it was allocated).
+    private var mapped = false
 
     init(descriptor: Int32, planner: ReadAheadPlanner, chunkSize: Int = 64 << 10, chunkCount: Int = 16,
          probeSize: Int = 8 << 10) {
@@ -105,17 +105,16 @@ final class ReadAheadQueue: @unchecked Sendable {
         let bytes = chunkSize * chunkCount
         let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         let memory: UnsafeMutableRawBufferPointer
-        var mapping: UnsafeMutableRawBufferPointer?
-        if let m, m != MAP_FAILED {
+        let mapped = m != nil && m != MAP_FAILED
+        if mapped, let m {
             madvise(m, bytes, MADV_NOHUGEPAGE)
             memory = UnsafeMutableRawBufferPointer(start: m, count: bytes)
-            mapping = memory
         } else {
             memory = .allocate(byteCount: bytes, alignment: 4096)
         }
         pthread_mutex_lock(mutex)
         self.memory = memory
-        self.mapping = mapping
+        self.mapped = mapped
         for i in 0..<chunkCount {
             free.append(UnsafeMutableRawBufferPointer(rebasing: memory[(i * chunkSize)..<((i + 1) * chunkSize)]))
         }
@@ -125,7 +124,7 @@ final class ReadAheadQueue: @unchecked Sendable {
     deinit {
         stop()
         if let memory {
-            if let mapping { munmap(mapping.baseAddress, mapping.count) } else { memory.deallocate() }
+            if mapped { munmap(memory.baseAddress, memory.count) } else { memory.deallocate() }
         }
         pthread_cond_destroy(chunkFree)
         pthread_cond_destroy(chunkReady)
