@@ -36,17 +36,29 @@ enum HeaderBlock {
     static let starCtime = 488..<500
     static let starTrailer = 508..<512
 
-    /// Whether every byte of the block is zero.
-    static func isZero(_ block: UnsafeRawBufferPointer) -> Bool {
-        // Word-at-a-time scan; blocks are small, but end-of-archive detection runs on every header.
-        // A header's first byte is almost never zero: look at the first word before the whole block.
-        if block.count >= 8, block.loadUnaligned(as: UInt64.self) != 0 { return false }
-        var acc: UInt64 = 0
-        var i = 0
-        while i + 8 <= block.count { acc |= block.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
-        while i < block.count { acc |= UInt64(block[i]); i += 1 }
-        return acc == 0
+    /// Whether every byte is zero: a header block (the end-of-archive test runs on every header) or any run of
+    /// bytes (an entry's padding). A header's first bytes are almost never zero, so the first word is looked at
+    /// alone; the rest is compared with a block of zeros by `memcmp`, which glibc runs 32 bytes at a time (a loop
+    /// over the bytes of a padding took 0.77 instructions a byte, some 380 an entry for its two paddings).
+    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if bytes.count >= 8, bytes.loadUnaligned(as: UInt64.self) != 0 { return false }
+        guard var at = bytes.baseAddress else { return true }
+        var left = bytes.count
+        while left > 0 {
+            let n = min(left, size)
+            if memcmp(at, zeros, n) != 0 { return false }
+            at += n
+            left -= n
+        }
+        return true
     }
+
+    /// A block of zeros for `isZero` (never written after it is made, so safe to share).
+    nonisolated(unsafe) private static let zeros: UnsafeRawPointer = {
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        block.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        return UnsafeRawPointer(block)
+    }()
 
     /// The layout a block's magic identifies.
     static func format(of block: UnsafeRawBufferPointer) -> TarHeaderFormat {

@@ -2,30 +2,9 @@
 import Glibc
 #endif
 
-/// A block of zeros for `TarReader.allZero` (never written after it is made, so safe to share).
-nonisolated(unsafe) private let zeroBlock: UnsafeRawPointer = {
-    let block = UnsafeMutableRawPointer.allocate(byteCount: HeaderBlock.size, alignment: 64)
-    block.initializeMemory(as: UInt8.self, repeating: 0, count: HeaderBlock.size)
-    return UnsafeRawPointer(block)
-}()
-
 /// What a `TarReader` reads between header blocks: the rest of an entry's data and its padding, and the bodies of
 /// extended headers.
 extension TarReader {
-    /// Whether all bytes are zero: compared with a block of zeros by `memcmp`, which glibc runs 32 bytes at a time
-    /// (a loop over the bytes took 0.77 instructions a byte, some 380 an entry for its two paddings).
-    static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var at = bytes.baseAddress else { return true }
-        var left = bytes.count
-        while left > 0 {
-            let n = min(left, HeaderBlock.size)
-            if memcmp(at, zeroBlock, n) != 0 { return false }
-            at += n
-            left -= n
-        }
-        return true
-    }
-
     /// Skips what is left of the current entry's data, and its padding: read and shown to a validating observer,
     /// skipped otherwise.
     func skipRest() throws {
@@ -61,7 +40,7 @@ extension TarReader {
             if bytes.isEmpty {
                 throw TarError(.truncated, offset: source.position, entry: namingEntry ? currentName : nil)
             }
-            if !reported, !Self.allZero(bytes), let i = bytes.firstIndex(where: { $0 != 0 }) {
+            if !reported, !HeaderBlock.isZero(bytes), let i = bytes.firstIndex(where: { $0 != 0 }) {
                 observer.tarReader(self, sawNonZeroPaddingAt: at + Int64(i))
                 reported = true
             }
